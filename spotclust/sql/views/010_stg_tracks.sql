@@ -1,0 +1,33 @@
+-- stg_tracks: raw_tracks renamed and cast for analysis, nothing removed (grain: one row per file row)
+CREATE OR REPLACE VIEW stg_tracks AS
+WITH source AS (
+    SELECT * FROM raw_tracks
+),
+
+final AS (
+    SELECT
+        row_number,
+        track_id,
+        artists,
+        album_name,
+        track_name,
+        track_genre AS genre,
+        popularity,
+        duration_ms,
+        CAST(explicit AS INTEGER) AS explicit,
+        danceability,
+        energy,
+        "key",
+        loudness,
+        "mode",
+        speechiness,
+        acousticness,
+        instrumentalness,
+        liveness,
+        valence,
+        tempo,
+        time_signature
+    FROM source
+)
+
+SELECT * FROM final

@@ -1,0 +1,11 @@
+-- track_genres: every genre each clean track is listed under (grain: one row per track and genre)
+CREATE OR REPLACE VIEW track_genres AS
+WITH listings AS (
+    SELECT track_id, genre FROM valid_rows
+),
+
+final AS (
+    SELECT DISTINCT track_id, genre FROM listings
+)
+
+SELECT * FROM final
