@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import sys
+from contextlib import contextmanager
 
 import click
+from rich.console import Console
 
 from spotclust import __version__, warehouse
 from spotclust.errors import SpotclustError
 from spotclust.ingest import ingest as run_ingest
 from spotclust.output import FORMATS, render
+
+# Commands import the modelling stack (scikit-learn, numba) only when they need it, so that
+# `spotclust sql` and `spotclust tables` start in a fraction of a second.
 
 
 class SpotclustGroup(click.Group):
@@ -131,6 +136,178 @@ def tables(fmt, db):
     finally:
         con.close()
     echo(render(["name", "kind", "rows", "description"], relations, fmt))
+
+
+def model_options(command):
+    """Options shared by cluster and sweep: what is clustered and how."""
+    options = [
+        click.option(
+            "--features",
+            default=None,
+            metavar="A,B,...",
+            help="Comma-separated features [default: the 12 of feature_selection].",
+        ),
+        click.option(
+            "--pca",
+            "pca_components",
+            type=int,
+            default=2,
+            show_default=True,
+            help="PCA components to cluster on.",
+        ),
+        click.option("--no-pca", is_flag=True, help="Cluster the scaled features directly."),
+        click.option("--seed", type=int, default=0, show_default=True, help="Random seed."),
+        click.option("--n-init", type=int, default=10, show_default=True, help="k-means restarts."),
+        click.option(
+            "--rows",
+            "row_rule",
+            type=click.Choice(["tracks", "listings"]),
+            default="tracks",
+            show_default=True,
+            help="tracks: one row per track; listings: every genre listing (as the notebook).",
+        ),
+        click.option(
+            "--algorithm",
+            type=click.Choice(["kmeans", "minibatch"]),
+            default="kmeans",
+            show_default=True,
+            help="minibatch: MiniBatchKMeans, for very large data.",
+        ),
+        click.option(
+            "--silhouette-sample",
+            type=int,
+            default=None,
+            metavar="N",
+            help="Estimate silhouette from N rows (with a 95% CI) instead of exactly.",
+        ),
+        click.option(
+            "--exact-silhouette",
+            is_flag=True,
+            help="Exact silhouette even above the size where it switches to a sample.",
+        ),
+        click.option("-q", "--quiet", is_flag=True, help="No progress display."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _config(k, features, pca_components, no_pca, seed, n_init, row_rule, algorithm,
+            silhouette_sample, exact_silhouette):  # fmt: skip
+    from spotclust.clustering import ClusterConfig
+
+    names = tuple(f.strip() for f in features.split(",") if f.strip()) if features else None
+    return ClusterConfig(
+        k=k,
+        features=names,
+        pca_components=None if no_pca else pca_components,
+        seed=seed,
+        n_init=n_init,
+        row_rule=row_rule,
+        algorithm=algorithm,
+        silhouette_sample=silhouette_sample,
+        exact_silhouette=exact_silhouette,
+    )
+
+
+@contextmanager
+def _progress(quiet: bool, total: int, label: str):
+    """A per-stage progress display on a terminal; silent in pipes, CI and with --quiet."""
+    if quiet or not sys.stderr.isatty():
+        yield lambda name: None
+        return
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    ) as progress:
+        task = progress.add_task(label, total=total)
+
+        def advance(name) -> None:
+            progress.update(task, description=f"{label}: {name}")
+            progress.advance(task)
+
+        yield advance
+
+
+@cli.command()
+@click.option("--k", type=int, default=4, show_default=True, help="Number of clusters.")
+@model_options
+@db_option
+def cluster(k, quiet, db, **options):
+    """Cluster the clean tracks into K groups and write the run to the warehouse."""
+    from spotclust.clustering import STAGES
+    from spotclust.clustering import run as run_cluster
+
+    config = _config(k, **options)
+    with _progress(quiet, total=len(STAGES), label="cluster") as on_stage:
+        result = run_cluster(config, db, on_stage)
+    rows = [
+        (
+            c["cluster"],
+            c["size"],
+            f"{c['share']:.1%}",
+            ", ".join(c["top_genres"] or []),
+            c["distinctive_features"],
+        )
+        for c in result.summary
+    ]
+    echo(render(["cluster", "size", "share", "top genres", "distinctive (z)"], rows))
+    m = result.metrics
+    silhouette = "n/a" if m["silhouette"] is None else f"{m['silhouette']:.4f}"
+    if m["silhouette_method"] == "sampled":
+        silhouette += (
+            f" (sampled from {m['silhouette_sample_size']} rows, "
+            f"95% CI {m['silhouette_ci_low']:.4f}..{m['silhouette_ci_high']:.4f})"
+        )
+    echo(
+        f"run {result.run_id}: k={config.k}, {result.rows_used} rows, silhouette {silhouette}, "
+        f"Calinski-Harabasz {m['calinski_harabasz']:.1f}, "
+        f"Davies-Bouldin {m['davies_bouldin']:.3f}, "
+        f"adjusted Rand vs genre {m['adjusted_rand']:.3f}, {result.timings['total']:.1f} s"
+    )
+    echo(
+        'Explore: spotclust sql "SELECT * FROM genre_breakdown WHERE run_id = '
+        f'{result.run_id} AND rank_in_cluster <= 10"'
+    )
+
+
+@cli.command()
+@click.option(
+    "--k", "k_range", default="2..12", show_default=True, help="Range (2..12) or list (2,4,8) of k."
+)
+@model_options
+@db_option
+def sweep(k_range, quiet, db, **options):
+    """Fit k-means for each k and score it: the elbow plot's numbers, and a suggested k."""
+    from spotclust.sweeps import parse_k_range
+    from spotclust.sweeps import sweep as run_sweep
+
+    ks = parse_k_range(k_range)
+    config = _config(ks[0], **options)
+    with _progress(quiet, total=len(ks), label="sweep") as on_k:
+        result = run_sweep(ks, config, db, on_k=lambda k: on_k(f"k={k}"))
+    rows = [
+        (
+            r["k"],
+            r["inertia"],
+            r["silhouette"],
+            r["calinski_harabasz"],
+            r["davies_bouldin"],
+            ("knee " if r["k"] == result.knee_k else "")
+            + ("best silhouette" if r["k"] == result.best_silhouette_k else ""),
+        )
+        for r in result.rows
+    ]
+    echo(render(["k", "inertia", "silhouette", "calinski_harabasz", "davies_bouldin", ""], rows))
+    echo(
+        f"sweep {result.sweep_id}: suggested k = {result.suggested_k} "
+        f"(knee of inertia: {result.knee_k}; best silhouette: {result.best_silhouette_k})"
+    )
 
 
 def main() -> None:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import csv
+import gzip
 import hashlib
 import re
 import time
+import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
@@ -78,7 +81,7 @@ def ingest(source: str | Path | None = None, db: str | Path | None = None) -> In
     finally:
         scratch.close()
 
-    con = warehouse.connect(db)
+    con = warehouse.connect(db, create=True)
     try:
         with warehouse.transaction(con):
             warehouse.ensure_schema(con)
@@ -172,7 +175,11 @@ def _reader(fmt: str, types: bool) -> str:
     """The DuckDB table function reading the file (bound to parameter $path)."""
     if fmt == "parquet":
         return "read_parquet($path)"
-    options = "header = true, delim = ',', quote = '\"', escape = '\"'"
+    # Decompress by content, not by name: DuckDB would guess from the extension alone.
+    compression = "gzip" if fmt == "csv.gz" else "none"
+    options = (
+        f"header = true, delim = ',', quote = '\"', escape = '\"', compression = '{compression}'"
+    )
     if types:
         return f"read_csv($path, {options}, types = $types)"
     return f"read_csv($path, {options}, all_varchar = true)"
@@ -263,6 +270,12 @@ _FIELDS = re.compile(r"Expected Number of Columns: (\d+) Found: (\d+)")
 
 def explain_load_error(path: Path, message: str) -> str:
     """Turn a DuckDB read error into one line that says what is wrong and what to do."""
+    if _is_broken_gzip(path):  # DuckDB reads a damaged stream on and blames the garbage
+        return f"{path} is a truncated or corrupt gzip file: compress or download it again"
+    if "Error when sniffing file" in message:
+        # DuckDB's sniffer gives up on any irregular row in its sample and only lists
+        # generic "possible fixes" (which mention utf-8): find the culprit line ourselves.
+        return _explain_unsniffable_csv(path)
     line = _CSV_LINE.search(message)
     where = f"line {line.group(1)}" if line else "the file"
     if convert := _CONVERT.search(message):
@@ -282,3 +295,64 @@ def explain_load_error(path: Path, message: str) -> str:
         return f"{path} is not a valid Parquet file: export it again"
     first = message.strip().splitlines()[0] if message.strip() else "unknown error"
     return f"cannot load {path}: {first}"
+
+
+def _is_broken_gzip(path: Path) -> bool:
+    """True for a gzip file that does not decompress to its end with a good checksum."""
+    try:
+        with path.open("rb") as f:
+            if f.read(2) != b"\x1f\x8b":
+                return False
+        with gzip.open(path) as stream:
+            while stream.read(1 << 20):
+                pass
+    except (OSError, EOFError, zlib.error):
+        return True
+    return False
+
+
+def _explain_unsniffable_csv(path: Path) -> str:
+    """Why DuckDB could not work out the file's CSV layout: a binary file, a line that is
+    not UTF-8, or a line whose number of fields differs from the header's."""
+    bad_utf8: list[int] = []
+
+    def text_lines(stream):
+        for number, raw in enumerate(stream, start=1):
+            try:
+                yield raw.decode("utf-8")
+            except UnicodeDecodeError:
+                bad_utf8.append(number)
+                return
+
+    with path.open("rb") as f:
+        compressed = f.read(2) == b"\x1f\x8b"
+    reader = None
+    try:
+        with gzip.open(path) if compressed else path.open("rb") as stream:
+            if b"\x00" in stream.read(8192):
+                return (
+                    f"{path} is not a CSV file (it holds binary data): "
+                    "give a CSV, .csv.gz or Parquet file"
+                )
+        with gzip.open(path) if compressed else path.open("rb") as stream:
+            reader = csv.reader(text_lines(stream))
+            header = next(reader, [])
+            for row in reader:
+                if row and len(row) != len(header):
+                    return (
+                        f"{path}: line {reader.line_num} has {len(row)} fields, "
+                        f"the header has {len(header)}: fix that line"
+                    )
+    except (OSError, EOFError, zlib.error) as exc:  # gzip.BadGzipFile is an OSError
+        if compressed:
+            return f"{path} is a truncated or corrupt gzip file: compress or download it again"
+        return f"cannot read {path}: {exc}"
+    except csv.Error as exc:
+        where = f"line {reader.line_num}" if reader else "the file"
+        return f"{path}: {where} is not valid CSV ({exc}): fix that line"
+    if bad_utf8:
+        return f"{path}: line {bad_utf8[0]} is not valid UTF-8: save the file as UTF-8 and retry"
+    return (
+        f"{path}: cannot work out its CSV layout: save it as a comma-separated UTF-8 file "
+        "with one header row"
+    )

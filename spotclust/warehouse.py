@@ -40,12 +40,14 @@ def connect(
     path: str | Path | None = None,
     *,
     read_only: bool = False,
+    create: bool = False,
     external_access: bool = True,
     lock_timeout: float = DEFAULT_LOCK_TIMEOUT_S,
 ) -> duckdb.DuckDBPyConnection:
     """Open the warehouse.
 
-    read_only: the file must exist already; nothing can be changed through the connection.
+    read_only: nothing can be changed through the connection.
+    create: make a new warehouse if there is none (only ingest does); otherwise it must exist.
     external_access=False: queries cannot read or write files, ATTACH, INSTALL or LOAD
     (used for ad-hoc SQL so that a query can only see the warehouse).
     If another process holds the write lock, wait up to lock_timeout seconds for it.
@@ -55,9 +57,9 @@ def connect(
         raise WarehouseError(
             f"{db} is a directory, not a warehouse file: pass --db PATH/name.duckdb"
         )
-    if read_only and not db.exists():
+    if not create and not db.exists():
         raise WarehouseError(f"no warehouse at {db}: run `spotclust ingest` first (or pass --db)")
-    if not read_only:
+    if create:
         try:
             db.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:

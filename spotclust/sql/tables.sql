@@ -49,3 +49,129 @@ CREATE TABLE IF NOT EXISTS raw_tracks (
     ingest_id        INTEGER NOT NULL
 );
 COMMENT ON TABLE raw_tracks IS 'The last ingested file as loaded (typed), plus its row number';
+
+-- Clustering results, one set of rows per run_id. A run is written in one transaction.
+CREATE SEQUENCE IF NOT EXISTS run_id_seq START 1;
+
+CREATE TABLE IF NOT EXISTS runs (
+    run_id                  INTEGER PRIMARY KEY,
+    created_at              TIMESTAMP WITH TIME ZONE NOT NULL,
+    status                  VARCHAR NOT NULL,        -- 'complete': only finished runs are ever committed
+    k                       INTEGER NOT NULL,
+    features                VARCHAR[] NOT NULL,
+    pca_components          INTEGER,                 -- NULL: k-means on the scaled features (--no-pca)
+    algorithm               VARCHAR NOT NULL,        -- 'kmeans' or 'minibatch'
+    seed                    INTEGER NOT NULL,
+    n_init                  INTEGER NOT NULL,
+    row_rule                VARCHAR NOT NULL,        -- 'tracks' (one row per track) or 'listings'
+    rows_used               BIGINT NOT NULL,
+    ingest_id               INTEGER NOT NULL,
+    data_sha256             VARCHAR NOT NULL,
+    inertia                 DOUBLE NOT NULL,
+    silhouette              DOUBLE,
+    silhouette_method       VARCHAR NOT NULL,        -- 'exact' or 'sampled'
+    silhouette_sample_size  BIGINT,
+    silhouette_ci_low       DOUBLE,
+    silhouette_ci_high      DOUBLE,
+    calinski_harabasz       DOUBLE,
+    davies_bouldin          DOUBLE,
+    adjusted_rand           DOUBLE,                  -- agreement with genres: one genre per row, see README
+    normalized_mutual_info  DOUBLE,
+    homogeneity             DOUBLE,
+    completeness            DOUBLE,
+    purity                  DOUBLE,
+    explained_variance      DOUBLE,                  -- share of variance kept by the PCA components
+    seconds_load            DOUBLE,
+    seconds_scale           DOUBLE,
+    seconds_pca             DOUBLE,
+    seconds_kmeans          DOUBLE,
+    seconds_silhouette      DOUBLE,
+    seconds_metrics         DOUBLE,
+    seconds_write           DOUBLE,
+    seconds_total           DOUBLE,
+    spotclust_version       VARCHAR NOT NULL,
+    sklearn_version         VARCHAR NOT NULL,
+    duckdb_version          VARCHAR NOT NULL,
+    polars_version          VARCHAR NOT NULL,
+    numpy_version           VARCHAR NOT NULL
+);
+COMMENT ON TABLE runs IS 'One row per clustering run: config, rows used, metrics, stage timings, versions';
+
+CREATE TABLE IF NOT EXISTS assignments (
+    run_id      INTEGER NOT NULL,
+    row_number  BIGINT NOT NULL,   -- the raw_tracks row the point came from
+    track_id    VARCHAR NOT NULL,
+    cluster     INTEGER NOT NULL,
+    pc1         DOUBLE,            -- first two principal components of the scaled features
+    pc2         DOUBLE,
+    distance    DOUBLE NOT NULL    -- Euclidean distance to its centroid, in the space clustered
+);
+COMMENT ON TABLE assignments IS 'Cluster of every row a run used, its PCA coordinates and distance to its centroid';
+
+CREATE TABLE IF NOT EXISTS centroids (
+    run_id     INTEGER NOT NULL,
+    cluster    INTEGER NOT NULL,
+    space      VARCHAR NOT NULL,   -- 'original' and 'scaled': member means per feature; 'model': k-means centre
+    dimension  VARCHAR NOT NULL,   -- a feature name, or pc1, pc2, ... in the model space
+    value      DOUBLE NOT NULL
+);
+COMMENT ON TABLE centroids IS 'Cluster centres per run in original units, scaled units and the space k-means ran in';
+
+CREATE TABLE IF NOT EXISTS cluster_profiles (
+    run_id    INTEGER NOT NULL,
+    cluster   INTEGER NOT NULL,
+    feature   VARCHAR NOT NULL,
+    in_model  BOOLEAN NOT NULL,    -- whether the run clustered on this feature
+    count     BIGINT NOT NULL,
+    mean      DOUBLE,
+    std       DOUBLE,
+    min       DOUBLE,
+    p25       DOUBLE,
+    p50       DOUBLE,
+    p75       DOUBLE,
+    max       DOUBLE
+);
+COMMENT ON TABLE cluster_profiles IS 'Per run, cluster and feature: count, mean, std, min, quartiles, max (describe())';
+
+CREATE TABLE IF NOT EXISTS run_features (
+    run_id    INTEGER NOT NULL,
+    position  INTEGER NOT NULL,
+    feature   VARCHAR NOT NULL,
+    mean      DOUBLE NOT NULL,     -- the fitted StandardScaler: scaled = (value - mean) / scale
+    scale     DOUBLE NOT NULL
+);
+COMMENT ON TABLE run_features IS 'Features of each run in order, with the fitted scaler (mean, scale)';
+
+CREATE TABLE IF NOT EXISTS pca_components (
+    run_id                    INTEGER NOT NULL,
+    component                 INTEGER NOT NULL,   -- 1 = pc1
+    feature                   VARCHAR NOT NULL,
+    loading                   DOUBLE NOT NULL,
+    explained_variance        DOUBLE NOT NULL,
+    explained_variance_ratio  DOUBLE NOT NULL
+);
+COMMENT ON TABLE pca_components IS 'PCA loadings per run and component, with the variance each component explains';
+
+CREATE SEQUENCE IF NOT EXISTS sweep_id_seq START 1;
+
+CREATE TABLE IF NOT EXISTS sweeps (
+    sweep_id            INTEGER NOT NULL,
+    created_at          TIMESTAMP WITH TIME ZONE NOT NULL,
+    k                   INTEGER NOT NULL,
+    features            VARCHAR[] NOT NULL,
+    pca_components      INTEGER,
+    seed                INTEGER NOT NULL,
+    n_init              INTEGER NOT NULL,
+    row_rule            VARCHAR NOT NULL,
+    rows_used           BIGINT NOT NULL,
+    ingest_id           INTEGER NOT NULL,
+    inertia             DOUBLE NOT NULL,
+    silhouette          DOUBLE,
+    silhouette_method   VARCHAR NOT NULL,
+    calinski_harabasz   DOUBLE,
+    davies_bouldin      DOUBLE,
+    seconds             DOUBLE NOT NULL,
+    is_knee             BOOLEAN NOT NULL,   -- the knee of the inertia curve
+    is_best_silhouette  BOOLEAN NOT NULL
+);
+COMMENT ON TABLE sweeps IS 'Elbow sweeps: inertia, silhouette, Calinski-Harabasz, Davies-Bouldin per k';

@@ -1,0 +1,77 @@
+"""Cluster quality: silhouette (exact or sampled), Calinski-Harabasz, Davies-Bouldin, and
+agreement of the clusters with the genres."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn import metrics as skm
+
+from spotclust import silhouette as sil
+
+# Exact silhouette is quadratic in rows. Above this many rows a run switches to a sampled
+# estimate (every sampled row scored exactly against all rows) unless exact is forced.
+EXACT_SILHOUETTE_MAX_ROWS = 250_000
+DEFAULT_SILHOUETTE_SAMPLE = 5_000
+
+
+@dataclass(frozen=True)
+class Silhouette:
+    value: float | None
+    method: str  # 'exact' or 'sampled'
+    sample_size: int | None = None
+    ci_low: float | None = None
+    ci_high: float | None = None
+
+
+def silhouette(
+    X: np.ndarray,
+    labels: np.ndarray,
+    sample_size: int | None = None,
+    seed: int = 0,
+    force_exact: bool = False,
+) -> Silhouette:
+    """Exact silhouette, or a sampled estimate with a 95% confidence interval.
+
+    sample_size=None means exact up to EXACT_SILHOUETTE_MAX_ROWS rows and a sample of
+    DEFAULT_SILHOUETTE_SAMPLE rows above that; force_exact overrides the switch.
+    """
+    n = len(labels)
+    if len(np.unique(labels)) < 2:
+        return Silhouette(value=None, method="exact")
+    if sample_size is None and (force_exact or n <= EXACT_SILHOUETTE_MAX_ROWS):
+        return Silhouette(value=float(sil.silhouette_score(X, labels)), method="exact")
+    m = min(n, sample_size or DEFAULT_SILHOUETTE_SAMPLE)
+    estimate, low, high = sil.sampled_silhouette(X, labels, sample_size=m, seed=seed)
+    return Silhouette(
+        value=float(estimate),
+        method="sampled",
+        sample_size=m,
+        ci_low=float(low),
+        ci_high=float(high),
+    )
+
+
+def separation(X: np.ndarray, labels: np.ndarray) -> dict[str, float | None]:
+    """Calinski-Harabasz (higher is better) and Davies-Bouldin (lower is better)."""
+    if len(np.unique(labels)) < 2:
+        return {"calinski_harabasz": None, "davies_bouldin": None}
+    return {
+        "calinski_harabasz": float(skm.calinski_harabasz_score(X, labels)),
+        "davies_bouldin": float(skm.davies_bouldin_score(X, labels)),
+    }
+
+
+def genre_agreement(genres: np.ndarray, labels: np.ndarray) -> dict[str, float]:
+    """How far the clusters follow the genres (one genre label per clustered row)."""
+    homogeneity, completeness, _ = skm.homogeneity_completeness_v_measure(genres, labels)
+    contingency = skm.cluster.contingency_matrix(genres, labels, sparse=True)
+    purity = contingency.max(axis=0).sum() / len(labels)
+    return {
+        "adjusted_rand": float(skm.adjusted_rand_score(genres, labels)),
+        "normalized_mutual_info": float(skm.normalized_mutual_info_score(genres, labels)),
+        "homogeneity": float(homogeneity),
+        "completeness": float(completeness),
+        "purity": float(purity),
+    }

@@ -1,0 +1,11 @@
+-- latest_run: the most recent complete clustering run (grain: one row)
+CREATE OR REPLACE VIEW latest_run AS
+WITH complete AS (
+    SELECT * FROM runs WHERE status = 'complete'
+),
+
+final AS (
+    SELECT * FROM complete ORDER BY run_id DESC LIMIT 1
+)
+
+SELECT * FROM final

@@ -1,0 +1,31 @@
+-- genre_breakdown: tracks of each genre in each cluster, with shares and rank (grain: run x cluster x genre)
+-- A track listed under several genres counts once for each of them (through track_genres),
+-- so share_of_cluster is a share of the cluster's genre listings and adds up to 1 per cluster;
+-- share_of_genre is the share of the genre's tracks in this cluster and adds up to 1 per genre.
+CREATE OR REPLACE VIEW genre_breakdown AS
+WITH clustered_tracks AS (
+    SELECT DISTINCT run_id, track_id, cluster FROM assignments
+),
+
+counts AS (
+    SELECT c.run_id, c.cluster, g.genre, count(*) AS tracks
+    FROM clustered_tracks AS c
+    JOIN track_genres AS g USING (track_id)
+    GROUP BY ALL
+),
+
+final AS (
+    SELECT
+        run_id,
+        cluster,
+        genre,
+        tracks,
+        tracks / sum(tracks) OVER (PARTITION BY run_id, cluster) AS share_of_cluster,
+        tracks / sum(tracks) OVER (PARTITION BY run_id, genre) AS share_of_genre,
+        row_number() OVER (
+            PARTITION BY run_id, cluster ORDER BY tracks DESC, genre
+        ) AS rank_in_cluster
+    FROM counts
+)
+
+SELECT * FROM final

@@ -1,0 +1,283 @@
+"""Clustering end to end: the real CLI, a real DuckDB file, synthetic data with known groups."""
+
+from __future__ import annotations
+
+import csv
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from sklearn.metrics import adjusted_rand_score
+
+import spotclust
+from spotclust.cli import cli
+from spotclust.ingest import COLUMN_TYPES
+
+# Three kinds of track that differ in many features at once, so they stay apart after
+# scaling and a 2-D PCA: (genre, danceability, energy, acousticness, instrumentalness, tempo)
+GROUPS = [
+    ("metal", 0.35, 0.95, 0.02, 0.10, 160.0),
+    ("sleep", 0.15, 0.05, 0.95, 0.90, 70.0),
+    ("dance", 0.85, 0.75, 0.10, 0.02, 124.0),
+]
+
+
+def write_grouped_csv(path: Path, per_group: int = 120, seed: int = 0) -> None:
+    """Tracks in well-separated groups; every 10th track of 'dance' is also listed as 'disco'."""
+    rng = np.random.default_rng(seed)
+
+    def unit(value: float) -> float:  # a 0..1 feature with a little noise
+        return float(np.clip(value + rng.normal(0, 0.02), 0, 1))
+
+    rows = []
+    for g, (genre, dance, energy, acoustic, instrumental, tempo) in enumerate(GROUPS):
+        for i in range(per_group):
+            track = {
+                "track_id": f"{genre}{i:04d}",
+                "artists": f"Artist {g}-{i % 7}",
+                "album_name": f"Album {g}",
+                "track_name": f"Song {i}",
+                # features that would be noise elsewhere follow the group too, so that every
+                # standardised feature separates the groups
+                "popularity": 20 + 30 * g + int(rng.integers(0, 3)),
+                "duration_ms": int(rng.integers(150_000, 250_000)),
+                "explicit": "False",
+                "danceability": unit(dance),
+                "energy": unit(energy),
+                "key": 4 * g,
+                "loudness": -8 + rng.normal(0, 1),
+                "mode": g % 2,
+                "speechiness": 0.05 + abs(rng.normal(0, 0.01)),
+                "acousticness": unit(acoustic),
+                "instrumentalness": unit(instrumental),
+                "liveness": 0.1 + abs(rng.normal(0, 0.02)),
+                "valence": 0.5 + rng.normal(0, 0.05),
+                "tempo": tempo + rng.normal(0, 3),
+                "time_signature": 4,
+                "track_genre": genre,
+            }
+            rows.append(track)
+            if genre == "dance" and i % 10 == 0:
+                rows.append({**track, "track_genre": "disco"})
+    with path.open("w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["", *COLUMN_TYPES])
+        for n, row in enumerate(rows):
+            writer.writerow([n, *(row[c] for c in COLUMN_TYPES)])
+
+
+@pytest.fixture
+def grouped_db(tmp_path) -> Path:
+    source = tmp_path / "grouped.csv"
+    write_grouped_csv(source)
+    db = tmp_path / "w.duckdb"
+    spotclust.ingest(source, db)
+    return db
+
+
+def invoke(*args: str):
+    return CliRunner().invoke(cli, list(args))
+
+
+def fetch(db: Path, sql: str, params=None) -> list[tuple]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(sql, params or []).fetchall()
+    finally:
+        con.close()
+
+
+def test_cluster_recovers_known_groups_and_fills_every_table(grouped_db):
+    result = invoke("cluster", "--k", "3", "--db", str(grouped_db), "--quiet")
+    assert result.exit_code == 0, result.output
+    assert "run 1: k=3, 360 rows, silhouette" in result.output.replace("\n", " ")
+
+    truth = fetch(
+        grouped_db,
+        "SELECT t.genre, a.cluster FROM assignments a JOIN tracks t USING (track_id) "
+        "WHERE run_id = 1 ORDER BY a.row_number",
+    )
+    genres, clusters = zip(*truth, strict=True)
+    assert adjusted_rand_score(genres, clusters) > 0.99
+
+    (run,) = fetch(
+        grouped_db,
+        "SELECT k, rows_used, len(features), pca_components, silhouette, silhouette_method, "
+        "adjusted_rand, purity, status, seconds_total FROM runs",
+    )
+    k, rows_used, n_features, pca, silhouette, method, ari, purity, status, seconds = run
+    assert (k, rows_used, n_features, pca, method, status) == (3, 360, 12, 2, "exact", "complete")
+    assert silhouette > 0.7 and ari > 0.99 and purity > 0.99 and seconds > 0
+
+    # assignments: one per row used; clusters numbered by size, 0 largest
+    assert fetch(grouped_db, "SELECT count(*), count(DISTINCT track_id) FROM assignments") == [
+        (360, 360)
+    ]
+    sizes = [
+        r[0]
+        for r in fetch(
+            grouped_db, "SELECT count(*) FROM assignments GROUP BY cluster ORDER BY cluster"
+        )
+    ]
+    assert sizes == sorted(sizes, reverse=True) and sum(sizes) == 360
+
+    # profiles: one row per cluster and profiled feature, counts = cluster sizes
+    profiles = fetch(
+        grouped_db,
+        "SELECT cluster, count(*), min(count), max(count), count(*) FILTER (WHERE in_model) "
+        "FROM cluster_profiles GROUP BY cluster ORDER BY cluster",
+    )
+    assert [(c, n, lo, hi, used) for c, n, lo, hi, used in profiles] == [
+        (c, 15, sizes[c], sizes[c], 12) for c in range(3)
+    ]
+    # a profile agrees with the raw data: mean energy of the 'sleep' cluster is low
+    (sleep_energy,) = fetch(
+        grouped_db,
+        "SELECT p.mean FROM cluster_profiles p JOIN cluster_summary s USING (run_id, cluster) "
+        "WHERE p.feature = 'energy' AND s.top_genres[1] = 'sleep'",
+    )[0]
+    assert sleep_energy == pytest.approx(0.05, abs=0.01)
+
+    # centroids: original, scaled (12 features) and model (pc1, pc2) for each cluster
+    assert fetch(
+        grouped_db, "SELECT space, count(*) FROM centroids GROUP BY space ORDER BY space"
+    ) == [("model", 6), ("original", 36), ("scaled", 36)]
+    assert fetch(grouped_db, "SELECT count(*) FROM run_features") == [(12,)]
+    assert fetch(grouped_db, "SELECT count(DISTINCT component) FROM pca_components") == [(2,)]
+
+    # genre shares add up: per genre over clusters, and per cluster over genres
+    for column, key in (("share_of_genre", "genre"), ("share_of_cluster", "cluster")):
+        totals = fetch(grouped_db, f"SELECT sum({column}) FROM genre_breakdown GROUP BY {key}")
+        assert all(t == pytest.approx(1.0) for (t,) in totals)
+    # the multi-genre tracks count for disco too, in the dance cluster only
+    assert fetch(
+        grouped_db,
+        "SELECT tracks, share_of_genre FROM genre_breakdown WHERE genre = 'disco'",
+    ) == [(12, 1.0)]
+
+    summary = fetch(grouped_db, "SELECT top_genres[1], size FROM cluster_summary ORDER BY cluster")
+    assert {g for g, _ in summary} == {"metal", "sleep", "dance"}
+    assert fetch(grouped_db, "SELECT run_id FROM latest_run") == [(1,)]
+
+
+def test_same_seed_same_assignments(grouped_db):
+    for _ in range(2):
+        assert invoke("cluster", "--k", "4", "--seed", "7", "--db", str(grouped_db)).exit_code == 0
+    first, second = (
+        [
+            c
+            for (c,) in fetch(
+                grouped_db,
+                "SELECT cluster FROM assignments WHERE run_id = ? ORDER BY row_number",
+                [r],
+            )
+        ]
+        for r in (1, 2)
+    )
+    assert len(first) == 360 and first == second
+
+
+def test_options_are_recorded(grouped_db):
+    result = invoke(
+        "cluster", "--k", "3", "--features", "energy,acousticness,tempo", "--no-pca",
+        "--rows", "listings", "--silhouette-sample", "100", "--n-init", "3", "--seed", "5",
+        "--db", str(grouped_db),
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    (row,) = fetch(
+        grouped_db,
+        "SELECT features, pca_components, row_rule, rows_used, silhouette_method, "
+        "silhouette_sample_size, silhouette BETWEEN silhouette_ci_low AND silhouette_ci_high, "
+        "n_init, seed, explained_variance FROM runs",
+    )
+    assert row == (
+        ["energy", "acousticness", "tempo"],
+        None,
+        "listings",
+        372,
+        "sampled",
+        100,
+        True,
+        3,
+        5,
+        None,
+    )
+    # without PCA the model space is the features themselves
+    dims = fetch(
+        grouped_db, "SELECT DISTINCT dimension FROM centroids WHERE space = 'model' ORDER BY 1"
+    )
+    assert [d for (d,) in dims] == ["acousticness", "energy", "tempo"]
+    assert "sampled from 100 rows, 95% CI" in result.output
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--k", "1"], "k must be at least 2"),
+        (["--k", "0"], "k must be at least 2"),
+        (["--k", "-3"], "k must be at least 2"),
+        (["--k", "1000"], "larger than the 360 rows"),
+        (["--features", "energy,colour"], "unknown feature(s) colour"),
+        (["--pca", "13"], "more than the 12 features"),
+        (["--pca", "0"], "must be at least 1"),
+        (["--silhouette-sample", "1"], "at least 2"),
+    ],
+)
+def test_bad_options_fail_cleanly_and_write_nothing(grouped_db, args, message):
+    result = subprocess.run(
+        [sys.executable, "-m", "spotclust.cli", "cluster", "--db", str(grouped_db), *args],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode != 0
+    assert message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    assert fetch(grouped_db, "SELECT count(*) FROM runs") == [(0,)]
+    assert fetch(grouped_db, "SELECT count(*) FROM assignments") == [(0,)]
+
+
+def test_cluster_without_a_warehouse(tmp_path):
+    db = tmp_path / "none.duckdb"
+    result = invoke("cluster", "--db", str(db))
+    assert result.exit_code != 0
+    assert "run `spotclust ingest` first" in result.output
+    assert not db.exists()
+
+
+def test_sweep_scores_every_k_and_suggests_one(grouped_db):
+    result = invoke("sweep", "--k", "2..6", "--db", str(grouped_db), "--n-init", "3")
+    assert result.exit_code == 0, result.output
+    rows = fetch(
+        grouped_db,
+        "SELECT k, inertia, silhouette, is_knee, is_best_silhouette FROM sweeps ORDER BY k",
+    )
+    assert [r[0] for r in rows] == [2, 3, 4, 5, 6]
+    inertias = [r[1] for r in rows]
+    assert inertias == sorted(inertias, reverse=True)
+    # three real groups: the silhouette peaks at 3 and the inertia curve bends there
+    assert [r[0] for r in rows if r[4]] == [3]
+    assert [r[0] for r in rows if r[3]] == [3]
+    assert "suggested k = 3" in result.output
+
+
+@pytest.mark.parametrize("k_range", ["1..4", "5..2", "two", "2..4000"])
+def test_sweep_rejects_bad_ranges(grouped_db, k_range):
+    result = invoke("sweep", "--k", k_range, "--db", str(grouped_db))
+    assert result.exit_code != 0
+    assert "--k" in result.output
+    assert fetch(grouped_db, "SELECT count(*) FROM sweeps") == [(0,)]
+
+
+def test_python_api(grouped_db):
+    result = spotclust.cluster(k=3, db=grouped_db, features=["energy", "acousticness", "tempo"])
+    assert result.run_id == 1 and sorted(result.sizes, reverse=True) == result.sizes
+    assert sum(result.sizes) == result.rows_used == 360
+    assert result.metrics["adjusted_rand"] > 0.99
+    assert [c["cluster"] for c in result.summary] == [0, 1, 2]
+    sweep = spotclust.sweep(range(2, 5), db=grouped_db, n_init=2)
+    assert [r["k"] for r in sweep.rows] == [2, 3, 4] and sweep.best_silhouette_k == 3
