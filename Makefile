@@ -17,6 +17,7 @@ $(VENV)/.installed: pyproject.toml
 
 run: install
 	$(BIN)/spotclust ingest
+	$(BIN)/spotclust cluster --k 4
 
 test: install
 	$(BIN)/pytest

@@ -19,12 +19,12 @@ ROW_RULES = {
 
 def candidate_features(con: duckdb.DuckDBPyConnection) -> list[str]:
     """Every numeric feature a run may use, in feature_selection's order."""
-    return [row[0] for row in con.execute("SELECT feature FROM feature_selection").fetchall()]
+    return [row[0] for row in con.execute("SELECT feature FROM feature_candidates").fetchall()]
 
 
 def default_features(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """The default set: the 12 features of the original analysis (see feature_selection)."""
-    rows = con.execute("SELECT feature FROM feature_selection WHERE in_default").fetchall()
+    """The default set: the 12 features of the original analysis (see feature_selection for why)."""
+    rows = con.execute("SELECT feature FROM feature_candidates WHERE in_default").fetchall()
     return [row[0] for row in rows]
 
 
