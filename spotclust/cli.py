@@ -280,17 +280,22 @@ def cluster(k, quiet, db, **options):
 @click.option(
     "--k", "k_range", default="2..12", show_default=True, help="Range (2..12) or list (2,4,8) of k."
 )
+@click.option(
+    "--no-silhouette", is_flag=True, help="Skip the silhouette (inertia and cheap scores only)."
+)
 @model_options
 @db_option
-def sweep(k_range, quiet, db, **options):
+def sweep(k_range, no_silhouette, quiet, db, **options):
     """Fit k-means for each k and score it: the elbow plot's numbers, and a suggested k."""
     from spotclust.sweeps import parse_k_range
     from spotclust.sweeps import sweep as run_sweep
 
     ks = parse_k_range(k_range)
-    config = _config(ks[0], **options)
+    config = _config(2, **options)  # k itself comes from the range
     with _progress(quiet, total=len(ks), label="sweep") as on_k:
-        result = run_sweep(ks, config, db, on_k=lambda k: on_k(f"k={k}"))
+        result = run_sweep(
+            ks, config, db, on_k=lambda k: on_k(f"k={k}"), score_silhouette=not no_silhouette
+        )
     rows = [
         (
             r["k"],

@@ -29,8 +29,8 @@ def parse_k_range(text: str) -> list[int]:
         ks = sorted({int(part) for part in text.split(",")})
     else:
         raise ConfigError(f"--k {text!r}: write a range like 2..12 or a list like 2,4,8")
-    if ks[0] < 2:
-        raise ConfigError(f"--k {text}: every k must be at least 2")
+    if ks[0] < 1:
+        raise ConfigError(f"--k {text}: every k must be at least 1")
     return ks
 
 
@@ -64,9 +64,15 @@ def sweep(
     config: ClusterConfig | None = None,
     db: str | Path | None = None,
     on_k: Callable[[int], None] | None = None,
+    score_silhouette: bool = True,
 ) -> SweepResult:
-    """Fit and score k-means for every k; write all rows to `sweeps` in one transaction."""
-    config = config or ClusterConfig()
+    """Fit and score k-means for every k; write all rows to `sweeps` in one transaction.
+
+    config gives everything but k. k = 1 is allowed (the start of an elbow curve); its
+    silhouette, Calinski-Harabasz and Davies-Bouldin are undefined (NULL).
+    score_silhouette=False records inertia and the cheap scores only.
+    """
+    config = replace(config or ClusterConfig(), k=max(2, ks[0]))
     config.check()
     con = warehouse.connect(db)
     try:
@@ -82,12 +88,16 @@ def sweep(
                 on_k(k)
             t = time.perf_counter()
             model = fit(X, replace(config, k=k))
-            silhouette = metrics.silhouette(
-                model.model_space,
-                model.labels,
-                sample_size=config.silhouette_sample,
-                seed=config.seed,
-                force_exact=config.exact_silhouette,
+            silhouette = (
+                metrics.silhouette(
+                    model.model_space,
+                    model.labels,
+                    sample_size=config.silhouette_sample,
+                    seed=config.seed,
+                    force_exact=config.exact_silhouette,
+                )
+                if score_silhouette
+                else metrics.Silhouette(value=None, method="skipped")
             )
             rows.append(
                 {

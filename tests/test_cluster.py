@@ -265,7 +265,7 @@ def test_sweep_scores_every_k_and_suggests_one(grouped_db):
     assert "suggested k = 3" in result.output
 
 
-@pytest.mark.parametrize("k_range", ["1..4", "5..2", "two", "2..4000"])
+@pytest.mark.parametrize("k_range", ["0..4", "5..2", "two", "2..4000"])
 def test_sweep_rejects_bad_ranges(grouped_db, k_range):
     result = invoke("sweep", "--k", k_range, "--db", str(grouped_db))
     assert result.exit_code != 0
@@ -281,3 +281,15 @@ def test_python_api(grouped_db):
     assert [c["cluster"] for c in result.summary] == [0, 1, 2]
     sweep = spotclust.sweep(range(2, 5), db=grouped_db, n_init=2)
     assert [r["k"] for r in sweep.rows] == [2, 3, 4] and sweep.best_silhouette_k == 3
+
+
+def test_sweep_from_k_1_without_silhouette(grouped_db):
+    result = invoke("sweep", "--k", "1..4", "--no-silhouette", "--db", str(grouped_db))
+    assert result.exit_code == 0, result.output
+    rows = fetch(
+        grouped_db,
+        "SELECT k, silhouette, silhouette_method, calinski_harabasz FROM sweeps ORDER BY k",
+    )
+    assert [(k, s, m) for k, s, m, _ in rows] == [(k, None, "skipped") for k in range(1, 5)]
+    assert rows[0][3] is None and rows[1][3] > 0  # k = 1 has no Calinski-Harabasz
+    assert "best silhouette: None" in result.output and "knee of inertia: 3" in result.output

@@ -167,7 +167,7 @@ CREATE TABLE IF NOT EXISTS sweeps (
     ingest_id           INTEGER NOT NULL,
     inertia             DOUBLE NOT NULL,
     silhouette          DOUBLE,
-    silhouette_method   VARCHAR NOT NULL,
+    silhouette_method   VARCHAR NOT NULL,   -- 'exact', 'sampled' or 'skipped'
     calinski_harabasz   DOUBLE,
     davies_bouldin      DOUBLE,
     seconds             DOUBLE NOT NULL,
