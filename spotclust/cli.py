@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from contextlib import contextmanager
 
@@ -37,7 +38,7 @@ def db_option(command):
     """--db PATH (or SPOTCLUST_DB); default warehouse/spotclust.duckdb."""
     return click.option(
         "--db",
-        type=click.Path(dir_okay=False),
+        type=click.Path(),
         envvar="SPOTCLUST_DB",
         default=None,
         help="Warehouse file [env SPOTCLUST_DB; default warehouse/spotclust.duckdb].",
@@ -115,13 +116,19 @@ def sql(query, params, write, allow_external, fmt, db):
         echo(render(columns, rows, fmt))
 
 
+_INTEGER = re.compile(r"[+-]?(0|[1-9]\d*)")
+_DECIMAL = re.compile(r"[+-]?(\d+\.\d*|\.\d+|\d+)([eE][+-]?\d+)?")
+
+
 def _guess_type(value: str):
-    """Command-line values arrive as text; bind numbers as numbers so comparisons work."""
-    for kind in (int, float):
-        try:
-            return kind(value)
-        except ValueError:
-            pass
+    """Command-line values arrive as text; bind plain numbers as numbers so comparisons work.
+
+    Only plain decimal notation counts: '007', 'nan', 'inf' and '1_000' stay text.
+    """
+    if _INTEGER.fullmatch(value):
+        return int(value)
+    if _DECIMAL.fullmatch(value) and not value.lstrip("+-").startswith(("00",)):
+        return float(value)
     return value
 
 

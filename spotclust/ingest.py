@@ -81,6 +81,9 @@ def ingest(source: str | Path | None = None, db: str | Path | None = None) -> In
     finally:
         scratch.close()
 
+    target = Path(db) if db is not None else warehouse.default_db_path()
+    fresh = not target.exists()  # a failed first ingest must not leave an empty warehouse
+    done = False
     con = warehouse.connect(db, create=True)
     try:
         with warehouse.transaction(con):
@@ -115,10 +118,14 @@ def ingest(source: str | Path | None = None, db: str | Path | None = None) -> In
                     (SELECT count(*) FROM tracks)
                 """
             ).fetchone()
+        done = True
     except duckdb.Error as exc:
         raise InputFileError(explain_load_error(path, str(exc))) from exc
     finally:
         con.close()
+        if fresh and not done:
+            for leftover in (target, target.with_name(target.name + ".wal")):
+                leftover.unlink(missing_ok=True)
     distinct_tracks, genres, set_aside, clean_tracks = summary
     return IngestResult(
         ingest_id=ingest_id,

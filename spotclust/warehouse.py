@@ -59,6 +59,11 @@ def connect(
         )
     if not create and not db.exists():
         raise WarehouseError(f"no warehouse at {db}: run `spotclust ingest` first (or pass --db)")
+    if not _is_duckdb_file(db):
+        # DuckDB would open a CSV or Parquet path as an in-memory database with the file attached.
+        raise WarehouseError(
+            f"{db} is not a DuckDB warehouse: pass --db with another path, or move the file away"
+        )
     if create:
         try:
             db.parent.mkdir(parents=True, exist_ok=True)
@@ -69,7 +74,7 @@ def connect(
     told = False
     while True:
         try:
-            return duckdb.connect(str(db), read_only=read_only, config=config)
+            con = duckdb.connect(str(db), read_only=read_only, config=config)
         except duckdb.IOException as exc:
             message = str(exc)
             if "lock" not in message.lower():
@@ -85,6 +90,42 @@ def connect(
             time.sleep(0.25)
         except duckdb.Error as exc:
             raise WarehouseError(_explain_open_error(db, str(exc))) from exc
+        return _configure(con)
+
+
+def _is_duckdb_file(db: Path) -> bool:
+    """True for a DuckDB database file, a missing file or an empty one (DuckDB fills it)."""
+    try:
+        with db.open("rb") as f:
+            header = f.read(12)
+    except FileNotFoundError:
+        return True
+    except OSError as exc:
+        raise WarehouseError(f"cannot read {db}: {exc.strerror}: check its permissions") from exc
+    return not header or header[8:12] == b"DUCK"
+
+
+def _configure(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    try:
+        # DuckDB's own progress bar would mix with our output on long steps.
+        con.execute("SET enable_progress_bar = false")
+        con.execute("SET memory_limit = $limit", {"limit": memory_limit()})
+    except duckdb.Error as exc:
+        con.close()
+        raise WarehouseError(
+            f"SPOTCLUST_MEMORY_LIMIT={memory_limit()!r} is not a memory size: use e.g. 2GB"
+        ) from exc
+    return con
+
+
+def memory_limit() -> str:
+    """DuckDB's memory budget: SPOTCLUST_MEMORY_LIMIT (e.g. '4GB'), default 1GB.
+
+    DuckDB would otherwise take up to 80% of RAM for its buffers; with a budget it spills
+    large sorts and windows to disk instead, so the Python side (the feature matrix,
+    scikit-learn) keeps the room it needs at 10M rows.
+    """
+    return os.environ.get("SPOTCLUST_MEMORY_LIMIT", "1GB")
 
 
 def _explain_open_error(db: Path, message: str) -> str:
@@ -192,6 +233,13 @@ def _explain_query_error(message: str, write: bool) -> str:
     first = message.strip().splitlines()[0] if message.strip() else "unknown error"
     if "read-only" in message and not write:
         return f"{first} — the warehouse is opened read-only: pass --write to change it"
-    if "disabled by configuration" in message or "external access" in message.lower():
+    if any(
+        hint in message.lower()
+        for hint in (
+            "disabled by configuration",
+            "disabled through configuration",
+            "external access",
+        )
+    ):
         return f"{first} — files, ATTACH, INSTALL and LOAD are off: pass --allow-external to allow"
     return f"SQL error: {first}"
