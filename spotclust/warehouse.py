@@ -175,17 +175,23 @@ def schema_version(con: duckdb.DuckDBPyConnection) -> int | None:
 
 
 _HEADER = re.compile(r"^--\s*(\w+)\s*:\s*(.+)$")
+_CREATE = re.compile(r"^CREATE OR REPLACE (VIEW|TABLE) (\w+)", re.MULTILINE)
 
 
 def apply_views(con: duckdb.DuckDBPyConnection) -> None:
-    """(Re)create every view in sql/views/, in order, with its header line as the comment."""
+    """(Re)create every model in sql/views/, in order, with its header line as the comment.
+
+    Most models are views; the few whose file says CREATE OR REPLACE TABLE are materialized
+    here, once per ingest, because computing them on every query would cost too much.
+    """
     for f in view_files():
         text = f.read_text()
         con.execute(text)
-        match = _HEADER.match(text.splitlines()[0])
-        if match:
-            name, description = match.groups()
-            con.execute(f"COMMENT ON VIEW {name} IS $${description.strip()}$$")
+        header = _HEADER.match(text.splitlines()[0])
+        create = _CREATE.search(text)
+        if header and create:
+            kind, name = create.groups()
+            con.execute(f"COMMENT ON {kind} {name} IS $${header.group(2).strip()}$$")
 
 
 def list_relations(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, int, str]]:

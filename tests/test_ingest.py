@@ -255,16 +255,16 @@ def test_small_rows_set_aside_for_the_right_reason(small_db, small, query):
     checks = dict(
         (n - 1, (missing, problems, copy))
         for n, missing, problems, copy in query(
-            small_db, "SELECT row_number, has_missing, problems, copy_number FROM row_checks"
+            small_db, "SELECT row_number, has_missing, problems, is_duplicate FROM row_checks"
         )
     )
     assert checks[small.empty_artists][0] is True
-    assert checks[small.zero_tempo] == (False, ["tempo <= 0"], 1)
-    assert checks[small.zero_time_signature] == (False, ["time_signature outside 3..7"], 1)
-    assert checks[small.duplicate] == (False, [], 2)
-    assert checks[small.duplicate_of] == (False, [], 1)
+    assert checks[small.zero_tempo] == (False, ["tempo <= 0"], False)
+    assert checks[small.zero_time_signature] == (False, ["time_signature outside 3..7"], False)
+    assert checks[small.duplicate] == (False, [], True)
+    assert checks[small.duplicate_of] == (False, [], False)
     set_aside = {
-        p for p, (missing, problems, copy) in checks.items() if missing or problems or copy > 1
+        p for p, (missing, problems, copy) in checks.items() if missing or problems or copy
     }
     assert set_aside == {
         small.empty_artists,

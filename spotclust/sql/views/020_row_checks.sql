@@ -1,7 +1,8 @@
 -- row_checks: every file row with the cleaning checks it fails (grain: one row per file row)
--- has_missing: any empty field. problems: impossible values. copy_number > 1: an exact
--- duplicate of an earlier row (same in every column but the row number).
-CREATE OR REPLACE VIEW row_checks AS
+-- has_missing: any empty field. problems: impossible values. is_duplicate: an exact copy of
+-- an earlier row (same in every column but the row number).
+-- Materialized as a table at ingest: its windows are costly, and every later model reads it.
+CREATE OR REPLACE TABLE row_checks AS
 WITH staged AS (
     SELECT * FROM stg_tracks
 ),
@@ -39,17 +40,21 @@ checked AS (
     FROM staged
 ),
 
+first_copies AS (
+    -- grouping on every column finds identical rows much faster than a window over them
+    SELECT min(row_number) AS row_number
+    FROM staged
+    GROUP BY track_id, artists, album_name, track_name, genre, popularity, duration_ms,
+        explicit, danceability, energy, "key", loudness, "mode", speechiness, acousticness,
+        instrumentalness, liveness, valence, tempo, time_signature
+),
+
 final AS (
     SELECT
-        *,
-        row_number() OVER (
-            PARTITION BY track_id, artists, album_name, track_name, genre, popularity,
-                duration_ms, explicit, danceability, energy, "key", loudness, "mode",
-                speechiness, acousticness, instrumentalness, liveness, valence, tempo,
-                time_signature
-            ORDER BY row_number
-        ) AS copy_number
+        checked.*,
+        first_copies.row_number IS NULL AS is_duplicate
     FROM checked
+    LEFT JOIN first_copies USING (row_number)
 )
 
 SELECT * FROM final

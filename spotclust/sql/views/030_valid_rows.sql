@@ -5,9 +5,9 @@ WITH checked AS (
 ),
 
 final AS (
-    SELECT * EXCLUDE (has_missing, problems, copy_number)
+    SELECT * EXCLUDE (has_missing, problems, is_duplicate)
     FROM checked
-    WHERE NOT has_missing AND len(problems) = 0 AND copy_number = 1
+    WHERE NOT has_missing AND len(problems) = 0 AND NOT is_duplicate
 )
 
 SELECT * FROM final

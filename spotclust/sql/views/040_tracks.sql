@@ -1,21 +1,25 @@
 -- tracks: one clean row per track_id, its first valid listing in file order (grain: one row per track)
 -- A track listed under several genres has identical audio features in every listing (only
 -- popularity can differ); we keep the first listing's values and count its genres.
-CREATE OR REPLACE VIEW tracks AS
+-- Materialized as a table at ingest: every clustering run reads it.
+CREATE OR REPLACE TABLE tracks AS
 WITH listings AS (
     SELECT * FROM valid_rows
 ),
 
-ranked AS (
+firsts AS (
     SELECT
-        *,
-        count(*) OVER (PARTITION BY track_id) AS genre_count
+        track_id,
+        min(row_number) AS row_number,
+        count(DISTINCT genre) AS genre_count
     FROM listings
-    QUALIFY row_number() OVER (PARTITION BY track_id ORDER BY row_number) = 1
+    GROUP BY track_id
 ),
 
 final AS (
-    SELECT * FROM ranked
+    SELECT listings.*, firsts.genre_count
+    FROM listings
+    JOIN firsts ON listings.row_number = firsts.row_number
 )
 
 SELECT * FROM final

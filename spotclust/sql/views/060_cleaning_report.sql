@@ -10,10 +10,10 @@ counts AS (
         count(*) FILTER (WHERE NOT has_missing) AS complete,
         count(*) FILTER (WHERE NOT has_missing AND len(problems) = 0) AS possible,
         count(*) FILTER (
-            WHERE NOT has_missing AND len(problems) = 0 AND copy_number = 1
+            WHERE NOT has_missing AND len(problems) = 0 AND NOT is_duplicate
         ) AS distinct_rows,
         count(DISTINCT track_id) FILTER (
-            WHERE NOT has_missing AND len(problems) = 0 AND copy_number = 1
+            WHERE NOT has_missing AND len(problems) = 0 AND NOT is_duplicate
         ) AS distinct_tracks
     FROM checks
 ),
