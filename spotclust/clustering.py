@@ -4,21 +4,29 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 import numpy as np
 import polars as pl
+import pyarrow as pa
 import sklearn
 from sklearn.cluster import KMeans, MiniBatchKMeans
-from sklearn.decomposition import PCA
+from sklearn.decomposition import PCA, IncrementalPCA
 from sklearn.preprocessing import StandardScaler
 
 from spotclust import metrics, warehouse
 from spotclust.errors import ConfigError, WarehouseError
-from spotclust.features import ROW_RULES, FeatureFrame, load_features, resolve_features
+from spotclust.features import (
+    BATCH_ROWS,
+    ROW_RULES,
+    FeatureBatch,
+    FeatureSource,
+    feature_source,
+    resolve_features,
+)
 
 ALGORITHMS = ("kmeans", "minibatch")
 # Features described in cluster_profiles for every run, whether or not the run used them.
@@ -30,6 +38,7 @@ PROFILE_FEATURES = (
 
 StageCallback = Callable[[str], None]
 STAGES = ("load", "scale", "pca", "kmeans", "silhouette", "metrics", "write")
+STREAM_EPOCHS = 3  # passes of mini-batch k-means over the streamed rows
 
 
 @dataclass(frozen=True)
@@ -68,19 +77,27 @@ class ClusterConfig:
 
 
 @dataclass
-class Model:
-    """A fitted scaler, optional PCA and k-means, with labels ordered by cluster size."""
+class Projection:
+    """The rows scaled and projected: what k-means runs on, and the 2-D map."""
 
     scaler: StandardScaler
-    pca: PCA  # fitted on the scaled rows; the model uses its first pca_components axes
+    pca: PCA | IncrementalPCA  # the model uses its first pca_components axes
     pca_components: int | None
-    kmeans: KMeans | MiniBatchKMeans
-    labels: np.ndarray  # cluster per row, 0 = the largest cluster
-    centres: np.ndarray  # k-means centres in the model space, in label order
-    model_space: np.ndarray  # the rows in the space k-means ran in
-    scaled: np.ndarray
+    model_space: np.ndarray  # rows in the space k-means runs in
     display: np.ndarray  # first two principal components, for maps
-    timings: dict[str, float] = field(default_factory=dict)
+    scaled: np.ndarray | None = None  # the scaled features (None when streamed)
+
+
+@dataclass
+class Model:
+    """A fitted k-means on a projection, with clusters numbered by size (0 = largest)."""
+
+    projection: Projection
+    kmeans: KMeans | MiniBatchKMeans
+    labels: np.ndarray  # cluster per row
+    centres: np.ndarray  # k-means centres in the model space, in label order
+    scaled_means: np.ndarray  # k x features: member means of the scaled features
+    distance: np.ndarray  # each row's distance to its centre in the model space
 
 
 @dataclass(frozen=True)
@@ -95,11 +112,7 @@ class ClusterResult:
     summary: list[dict]  # cluster_summary rows
 
 
-def fit(X: np.ndarray, config: ClusterConfig, on_stage: StageCallback | None = None) -> Model:
-    """Scale, project and cluster X (rows x features) as the config says."""
-    stage = on_stage or (lambda name: None)
-    timings: dict[str, float] = {}
-    n_rows, n_features = X.shape
+def check_shape(config: ClusterConfig, n_rows: int, n_features: int) -> None:
     if config.k > n_rows:
         raise ConfigError(f"--k {config.k} is larger than the {n_rows} rows to cluster")
     if config.pca_components is not None and config.pca_components > n_features:
@@ -108,55 +121,156 @@ def fit(X: np.ndarray, config: ClusterConfig, on_stage: StageCallback | None = N
             f"use at most {n_features} or --no-pca"
         )
 
+
+def _pca_axes(config: ClusterConfig, n_features: int) -> int:
+    # One PCA serves both the model (its first pca_components axes) and the 2-D map.
+    return min(n_features, max(2, config.pca_components or 2))
+
+
+def _split_projection(projected: np.ndarray, scaled, config: ClusterConfig):
+    model_space = projected[:, : config.pca_components] if config.pca_components else scaled
+    if projected.shape[1] == 1:  # a single feature: the map's second axis is flat
+        projected = np.c_[projected, np.zeros(len(projected))]
+    return model_space, projected[:, :2]
+
+
+def project(X: np.ndarray, config: ClusterConfig, timings: dict[str, float]) -> Projection:
+    """Scale X in place (no copy: at 10M rows it is ~1 GB), then PCA."""
+    t = time.perf_counter()
+    scaler = StandardScaler(copy=False)
+    for start in range(0, len(X), BATCH_ROWS):  # chunks keep the variance pass's temporaries small
+        scaler.partial_fit(X[start : start + BATCH_ROWS])
+    scaled = scaler.transform(X, copy=False)
+    timings["scale"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    # covariance_eigh works from the features' covariance, never copying the rows.
+    pca = PCA(
+        n_components=_pca_axes(config, X.shape[1]),
+        svd_solver="covariance_eigh",
+        copy=False,
+        random_state=config.seed,
+    ).fit(scaled)
+    model_space, display = _split_projection(pca.transform(scaled), scaled, config)
+    timings["pca"] = time.perf_counter() - t
+    return Projection(scaler, pca, config.pca_components, model_space, display, scaled)
+
+
+def fit_kmeans(projection: Projection, config: ClusterConfig) -> Model:
+    """k-means (or mini-batch k-means) on the projection, held in memory."""
+    space = projection.model_space
+    if config.algorithm == "minibatch":
+        km = MiniBatchKMeans(
+            n_clusters=config.k, n_init=config.n_init, random_state=config.seed, batch_size=4096
+        ).fit(space)
+    else:
+        km = KMeans(
+            n_clusters=config.k, n_init=config.n_init, random_state=config.seed, copy_x=False
+        ).fit(space)
+    labels, order = _order_by_size(km.labels_, config.k)
+    centres = km.cluster_centers_[order]
+    scaled_means = None
+    if projection.scaled is not None:
+        scaled_means = _cluster_means(projection.scaled, labels, config.k)
+    return Model(projection, km, labels, centres, scaled_means, _distances(space, centres, labels))
+
+
+def _cluster_means(values: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
+    """Per-cluster column means without copying member rows."""
+    counts = np.bincount(labels, minlength=k).astype(np.float64)
+    sums = np.column_stack(
+        [np.bincount(labels, weights=values[:, j], minlength=k) for j in range(values.shape[1])]
+    )
+    return sums / np.maximum(counts, 1)[:, None]
+
+
+def _distances(space: np.ndarray, centres: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    out = np.empty(len(labels))
+    for start in range(0, len(labels), BATCH_ROWS):
+        part = slice(start, start + BATCH_ROWS)
+        out[part] = np.linalg.norm(space[part] - centres[labels[part]], axis=1)
+    return out
+
+
+def _order_by_size(labels: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Renumber clusters so 0 is the largest (k-means numbers them arbitrarily).
+
+    Returns the new labels and `order`, the old ids in new order (to reorder centres).
+    """
+    counts = np.bincount(labels, minlength=k)
+    order = np.lexsort((np.arange(k), -counts))  # by size, then old id for ties
+    new_id = np.empty_like(order)
+    new_id[order] = np.arange(k)
+    return new_id[labels].astype(np.int32), order
+
+
+def stream_fit(
+    source: FeatureSource, config: ClusterConfig, stage: StageCallback, timings: dict[str, float]
+) -> tuple[Model, FeatureBatch]:
+    """Mini-batch k-means fed batch by batch from DuckDB; the feature matrix is never whole.
+
+    Four passes over the rows: scaler statistics, incremental PCA, mini-batch k-means,
+    then assignment. Only the model-space coordinates (2 numbers a row with the default
+    PCA), the labels and the ids are kept: about 50 bytes a row.
+    """
+    n_features = len(source.features)
+
+    def batches():  # in a seeded shuffled order: files sorted by genre need mixed batches
+        return source.batches(shuffle_seed=config.seed)
+
     stage("scale")
     t = time.perf_counter()
-    scaler = StandardScaler().fit(X)
-    scaled = scaler.transform(X)
+    scaler = StandardScaler()
+    for batch in batches():
+        scaler.partial_fit(batch.matrix)
     timings["scale"] = time.perf_counter() - t
 
     stage("pca")
     t = time.perf_counter()
-    # One PCA serves both the model (its first pca_components axes) and the 2-D map.
-    n_components = min(n_features, max(2, config.pca_components or 2))
-    pca = PCA(n_components=n_components, random_state=config.seed).fit(scaled)
-    projected = pca.transform(scaled)
-    model_space = projected[:, : config.pca_components] if config.pca_components else scaled
-    display = projected[:, :2] if n_components >= 2 else np.c_[projected, np.zeros(n_rows)]
+    pca = IncrementalPCA(n_components=_pca_axes(config, n_features))
+    for batch in batches():
+        if len(batch.matrix) >= pca.n_components:
+            pca.partial_fit(scaler.transform(batch.matrix))
     timings["pca"] = time.perf_counter() - t
 
     stage("kmeans")
     t = time.perf_counter()
-    if config.algorithm == "minibatch":
-        km = MiniBatchKMeans(
-            n_clusters=config.k, n_init=config.n_init, random_state=config.seed, batch_size=4096
-        ).fit(model_space)
-    else:
-        km = KMeans(n_clusters=config.k, n_init=config.n_init, random_state=config.seed).fit(
-            model_space
-        )
-    labels, centres = _order_by_size(km.labels_, km.cluster_centers_)
+    km = MiniBatchKMeans(n_clusters=config.k, n_init=config.n_init, random_state=config.seed)
+    for _ in range(STREAM_EPOCHS):
+        for batch in batches():
+            if len(batch.matrix) >= config.k:
+                scaled = scaler.transform(batch.matrix)
+                km.partial_fit(_split_projection(pca.transform(scaled), scaled, config)[0])
+    # Assignment pass: labels, coordinates and per-cluster sums of the scaled features.
+    n = source.rows
+    ids = FeatureBatch(np.empty(n, np.int64), np.empty(n, np.int16), np.empty((0, 0)))
+    raw_labels = np.empty(n, np.int32)
+    model_space = None
+    display = np.empty((n, 2))
+    sums = np.zeros((config.k, n_features))
+    start = 0
+    for batch in batches():
+        end = start + len(batch.row_number)
+        scaled = scaler.transform(batch.matrix)
+        projected = pca.transform(scaled)
+        space, shown = _split_projection(projected, scaled, config)
+        if model_space is None:
+            model_space = np.empty((n, space.shape[1]))
+        labels = km.predict(space)
+        ids.row_number[start:end], ids.genre[start:end] = batch.row_number, batch.genre
+        raw_labels[start:end], model_space[start:end], display[start:end] = labels, space, shown
+        for j in range(n_features):
+            sums[:, j] += np.bincount(labels, weights=scaled[:, j], minlength=config.k)
+        start = end
+    labels, order = _order_by_size(raw_labels, config.k)
+    centres = km.cluster_centers_[order]
+    counts = np.bincount(raw_labels, minlength=config.k)
+    scaled_means = (sums / np.maximum(counts, 1)[:, None])[order]
+    distance = _distances(model_space, centres, labels)
+    km.inertia_ = float((distance**2).sum())  # over all rows, like KMeans (not the last batch)
     timings["kmeans"] = time.perf_counter() - t
-    return Model(
-        scaler,
-        pca,
-        config.pca_components,
-        km,
-        labels,
-        centres,
-        model_space,
-        scaled,
-        display,
-        timings,
-    )
-
-
-def _order_by_size(labels: np.ndarray, centres: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Renumber clusters so 0 is the largest; k-means numbers them arbitrarily."""
-    counts = np.bincount(labels, minlength=len(centres))
-    order = np.lexsort((np.arange(len(centres)), -counts))  # by size, then old id for ties
-    new_id = np.empty_like(order)
-    new_id[order] = np.arange(len(order))
-    return new_id[labels], centres[order]
+    projection = Projection(scaler, pca, config.pca_components, model_space, display)
+    return Model(projection, km, labels, centres, scaled_means, distance), ids
 
 
 def run(
@@ -176,17 +290,27 @@ def run(
         stage("load")
         t = time.perf_counter()
         features = resolve_features(con, list(config.features) if config.features else None)
-        data = load_features(con, features, config.row_rule)
-        X = data.matrix
-        load_seconds = time.perf_counter() - t
-
-        model = fit(X, config, stage)
-        timings = {"load": load_seconds, **model.timings}
+        source = feature_source(con, features, config.row_rule)
+        check_shape(config, source.rows, len(features))
+        timings: dict[str, float] = {}
+        if config.algorithm == "minibatch":
+            timings["load"] = time.perf_counter() - t  # reading is part of every streamed pass
+            model, ids = stream_fit(source, config, stage, timings)
+        else:
+            ids = source.load()
+            timings["load"] = time.perf_counter() - t
+            stage("scale")
+            projection = project(ids.matrix, config, timings)
+            stage("kmeans")
+            t = time.perf_counter()
+            model = fit_kmeans(projection, config)
+            timings["kmeans"] = time.perf_counter() - t
+        space = model.projection.model_space
 
         stage("silhouette")
         t = time.perf_counter()
         silhouette = metrics.silhouette(
-            model.model_space,
+            space,
             model.labels,
             sample_size=config.silhouette_sample,
             seed=config.seed,
@@ -196,15 +320,16 @@ def run(
 
         stage("metrics")
         t = time.perf_counter()
+        pca = model.projection.pca
         scores = {
             "inertia": float(model.kmeans.inertia_),
             "silhouette": silhouette.value,
-            **metrics.separation(model.model_space, model.labels),
-            **metrics.genre_agreement(data.genres, model.labels),
+            **metrics.separation(space, model.labels),
+            **metrics.genre_agreement(ids.genre, model.labels),
             "explained_variance": float(
-                model.pca.explained_variance_ratio_[: model.pca_components].sum()
+                pca.explained_variance_ratio_[: config.pca_components].sum()
             )
-            if model.pca_components
+            if config.pca_components
             else None,
         }
         timings["metrics"] = time.perf_counter() - t
@@ -213,8 +338,10 @@ def run(
         t = time.perf_counter()
         with warehouse.transaction(con):
             run_id = con.execute("SELECT nextval('run_id_seq')").fetchone()[0]
-            _write_run(con, run_id, config, features, data, model, silhouette, scores, timings,
-                       ingest_id, data_sha256)  # fmt: skip
+            _write_run(
+                con, run_id, config, features, source, ids, model, silhouette, scores, timings,
+                ingest_id, data_sha256,
+            )  # fmt: skip
             timings["write"] = time.perf_counter() - t
             timings["total"] = time.perf_counter() - t_start
             con.execute(
@@ -266,8 +393,20 @@ def _versions() -> dict[str, str]:
     }
 
 
-def _write_run(con, run_id, config, features, data: FeatureFrame, model: Model, silhouette,
-               scores, timings, ingest_id, data_sha256) -> None:  # fmt: skip
+def _write_run(
+    con,
+    run_id: int,
+    config: ClusterConfig,
+    features: list[str],
+    source: FeatureSource,
+    ids: FeatureBatch,
+    model: Model,
+    silhouette: metrics.Silhouette,
+    scores: dict,
+    timings: dict,
+    ingest_id: int,
+    data_sha256: str,
+) -> None:
     record = {
         "run_id": run_id,
         "created_at": datetime.now(UTC),
@@ -291,20 +430,26 @@ def _write_run(con, run_id, config, features, data: FeatureFrame, model: Model, 
     placeholders = ", ".join(f"${name}" for name in record)
     con.execute(f"INSERT INTO runs ({columns}) VALUES ({placeholders})", record)
 
-    distance = np.linalg.norm(model.model_space - model.centres[model.labels], axis=1)
-    assignments = pl.DataFrame(
+    # track_id comes from the source table by row_number: no strings travel through Python.
+    display = model.projection.display
+    new_rows = pa.table(
         {
-            "run_id": np.full(len(model.labels), run_id, dtype=np.int32),
-            "row_number": data.frame["row_number"],
-            "track_id": data.frame["track_id"],
-            "cluster": model.labels.astype(np.int32),
-            "pc1": model.display[:, 0],
-            "pc2": model.display[:, 1],
-            "distance": distance,
+            "row_number": ids.row_number,
+            "cluster": model.labels,
+            "pc1": np.ascontiguousarray(display[:, 0]),
+            "pc2": np.ascontiguousarray(display[:, 1]),
+            "distance": model.distance,
         }
     )
-    con.register("new_assignments", assignments.to_arrow())
-    con.execute("INSERT INTO assignments SELECT * FROM new_assignments")
+    con.register("new_assignments", new_rows)
+    con.execute(
+        f"""
+        INSERT INTO assignments
+        SELECT $run_id, n.row_number, s.track_id, n.cluster, n.pc1, n.pc2, n.distance
+        FROM new_assignments AS n JOIN {source.table} AS s USING (row_number)
+        """,
+        {"run_id": run_id},
+    )
     con.unregister("new_assignments")
 
     _write_centroids(con, run_id, features, model)
@@ -313,14 +458,17 @@ def _write_run(con, run_id, config, features, data: FeatureFrame, model: Model, 
 
 
 def _write_centroids(con, run_id: int, features: list[str], model: Model) -> None:
+    scaler = model.projection.scaler
+    n_model = model.centres.shape[1]
     model_dims = (
-        [f"pc{i + 1}" for i in range(model.pca_components)] if model.pca_components else features
+        [f"pc{i + 1}" for i in range(n_model)] if model.projection.pca_components else features
     )
     rows = []
-    for cluster, centre in enumerate(model.centres):
-        scaled_mean = model.scaled[model.labels == cluster].mean(axis=0)
+    for cluster, (centre, scaled_mean) in enumerate(
+        zip(model.centres, model.scaled_means, strict=True)
+    ):
         # Scaling is linear, so the mean in original units follows from the scaled mean.
-        original_mean = scaled_mean * model.scaler.scale_ + model.scaler.mean_
+        original_mean = scaled_mean * scaler.scale_ + scaler.mean_
         for j, feature in enumerate(features):
             rows.append((run_id, cluster, "original", feature, float(original_mean[j])))
             rows.append((run_id, cluster, "scaled", feature, float(scaled_mean[j])))
@@ -331,20 +479,19 @@ def _write_centroids(con, run_id: int, features: list[str], model: Model) -> Non
 
 def _write_model(con, run_id: int, features: list[str], model: Model) -> None:
     """What it takes to place a new track: the scaler and the PCA loadings."""
+    scaler, pca = model.projection.scaler, model.projection.pca
     con.executemany(
         "INSERT INTO run_features VALUES (?, ?, ?, ?, ?)",
         [
             (run_id, i, f, float(m), float(s))
-            for i, (f, m, s) in enumerate(
-                zip(features, model.scaler.mean_, model.scaler.scale_, strict=True)
-            )
+            for i, (f, m, s) in enumerate(zip(features, scaler.mean_, scaler.scale_, strict=True))
         ],
     )
     rows = []
     # All fitted axes: the model uses the first runs.pca_components, maps use pc1 and pc2.
-    for c, loadings in enumerate(model.pca.components_):
-        variance = float(model.pca.explained_variance_[c])
-        ratio = float(model.pca.explained_variance_ratio_[c])
+    for c, loadings in enumerate(pca.components_):
+        variance = float(pca.explained_variance_[c])
+        ratio = float(pca.explained_variance_ratio_[c])
         for feature, loading in zip(features, loadings, strict=True):
             rows.append((run_id, c + 1, feature, float(loading), variance, ratio))
     con.executemany("INSERT INTO pca_components VALUES (?, ?, ?, ?, ?, ?)", rows)

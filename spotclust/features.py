@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import duckdb
@@ -15,10 +16,11 @@ ROW_RULES = {
     "tracks": "tracks",  # one row per track_id (default)
     "listings": "valid_rows",  # every clean genre listing, as the original notebook did
 }
+BATCH_ROWS = 262_144  # rows per Arrow batch: bounded memory whatever the table size
 
 
 def candidate_features(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """Every numeric feature a run may use, in feature_selection's order."""
+    """Every numeric feature a run may use, in feature_candidates' order."""
     return [row[0] for row in con.execute("SELECT feature FROM feature_candidates").fetchall()]
 
 
@@ -45,34 +47,72 @@ def resolve_features(con: duckdb.DuckDBPyConnection, requested: list[str] | None
 
 
 @dataclass(frozen=True)
-class FeatureFrame:
-    """The rows a run clusters: identifiers, one genre label per row, and the matrix."""
+class FeatureBatch:
+    row_number: np.ndarray  # int64: the raw_tracks row each point came from
+    genre: np.ndarray  # int16 index into FeatureSource.genres: one genre label per row
+    matrix: np.ndarray  # float64, rows x features
 
-    frame: pl.DataFrame  # row_number, track_id, genre, then one column per feature
+
+@dataclass(frozen=True)
+class FeatureSource:
+    """The rows a run clusters, read from DuckDB in Arrow batches, in row_number order."""
+
+    con: duckdb.DuckDBPyConnection
     features: list[str]
+    table: str
+    rows: int
+    genres: list[str]
 
-    @property
-    def matrix(self) -> np.ndarray:
-        return self.frame.select(self.features).to_numpy().astype(np.float64, copy=False)
+    def batches(
+        self, batch_rows: int = BATCH_ROWS, shuffle_seed: int | None = None
+    ) -> Iterator[FeatureBatch]:
+        """The rows in row_number order, or in a seeded pseudo-random order."""
+        # Feature names were checked against feature_candidates, so quoting them is safe.
+        columns = ", ".join(f'CAST("{f}" AS DOUBLE) AS "{f}"' for f in self.features)
+        relation = self.con.sql(
+            f"""
+            SELECT row_number, CAST(list_position($genres, genre) - 1 AS SMALLINT) AS genre,
+                   {columns}
+            FROM {self.table}
+            ORDER BY {"row_number" if shuffle_seed is None else "hash(row_number, $seed)"}
+            """,
+            params={"genres": self.genres}
+            | ({} if shuffle_seed is None else {"seed": shuffle_seed}),
+        )
+        for batch in relation.to_arrow_reader(batch_rows):
+            frame = pl.from_arrow(batch)
+            yield FeatureBatch(
+                row_number=frame["row_number"].to_numpy(),
+                genre=frame["genre"].to_numpy(),
+                matrix=frame.select(self.features).to_numpy().astype(np.float64, copy=False),
+            )
 
-    @property
-    def genres(self) -> np.ndarray:
-        return self.frame["genre"].to_numpy()
+    def load(self) -> FeatureBatch:
+        """Every row at once, filled batch by batch into arrays allocated once."""
+        row_number = np.empty(self.rows, dtype=np.int64)
+        genre = np.empty(self.rows, dtype=np.int16)
+        matrix = np.empty((self.rows, len(self.features)), dtype=np.float64)
+        start = 0
+        for batch in self.batches():
+            end = start + len(batch.row_number)
+            row_number[start:end] = batch.row_number
+            genre[start:end] = batch.genre
+            matrix[start:end] = batch.matrix
+            start = end
+        if start != self.rows:
+            raise WarehouseError("the warehouse changed while it was read: run the command again")
+        return FeatureBatch(row_number=row_number, genre=genre, matrix=matrix)
 
 
-def load_features(
+def feature_source(
     con: duckdb.DuckDBPyConnection, features: list[str], row_rule: str = "tracks"
-) -> FeatureFrame:
-    """Fetch the feature matrix through Arrow into polars, in a stable order (row_number)."""
+) -> FeatureSource:
     if row_rule not in ROW_RULES:
         raise ConfigError(f"unknown row rule {row_rule!r}: use one of {', '.join(ROW_RULES)}")
-    # Feature names were checked against feature_selection, so quoting them is safe.
-    columns = ", ".join(f'CAST("{f}" AS DOUBLE) AS "{f}"' for f in features)
-    arrow = con.sql(
-        f"SELECT row_number, track_id, genre, {columns} FROM {ROW_RULES[row_rule]} "
-        "ORDER BY row_number"
-    ).to_arrow_table()
-    frame = pl.from_arrow(arrow)
-    if frame.height == 0:
+    table = ROW_RULES[row_rule]
+    ((rows, genres),) = con.execute(
+        f"SELECT count(*), coalesce(list(DISTINCT genre ORDER BY genre), []) FROM {table}"
+    ).fetchall()  # fetchall: DuckDB refuses con.sql() while a result is still open
+    if rows == 0:
         raise WarehouseError("the warehouse has no clean tracks: run `spotclust ingest` first")
-    return FeatureFrame(frame=frame, features=features)
+    return FeatureSource(con=con, features=features, table=table, rows=rows, genres=genres)

@@ -12,9 +12,9 @@ from pathlib import Path
 import numpy as np
 
 from spotclust import metrics, warehouse
-from spotclust.clustering import ClusterConfig, current_ingest, fit
+from spotclust.clustering import ClusterConfig, check_shape, current_ingest, fit_kmeans, project
 from spotclust.errors import ConfigError
-from spotclust.features import load_features, resolve_features
+from spotclust.features import feature_source, resolve_features
 
 
 def parse_k_range(text: str) -> list[int]:
@@ -79,18 +79,18 @@ def sweep(
         warehouse.ensure_schema(con)
         ingest_id, _ = current_ingest(con)
         features = resolve_features(con, list(config.features) if config.features else None)
-        X = load_features(con, features, config.row_rule).matrix
-        if ks[-1] > len(X):
-            raise ConfigError(f"--k {ks[-1]} is larger than the {len(X)} rows to cluster")
+        source = feature_source(con, features, config.row_rule)
+        check_shape(replace(config, k=ks[-1]), source.rows, len(features))
+        projection = project(source.load().matrix, config, timings={})  # once for every k
         rows = []
         for k in ks:
             if on_k:
                 on_k(k)
             t = time.perf_counter()
-            model = fit(X, replace(config, k=k))
+            model = fit_kmeans(projection, replace(config, k=k))
             silhouette = (
                 metrics.silhouette(
-                    model.model_space,
+                    projection.model_space,
                     model.labels,
                     sample_size=config.silhouette_sample,
                     seed=config.seed,
@@ -105,7 +105,7 @@ def sweep(
                     "inertia": float(model.kmeans.inertia_),
                     "silhouette": silhouette.value,
                     "silhouette_method": silhouette.method,
-                    **metrics.separation(model.model_space, model.labels),
+                    **metrics.separation(projection.model_space, model.labels),
                     "seconds": time.perf_counter() - t,
                 }
             )
@@ -132,7 +132,7 @@ def sweep(
                         "seed": config.seed,
                         "n_init": config.n_init,
                         "row_rule": config.row_rule,
-                        "rows_used": len(X),
+                        "rows_used": source.rows,
                         "ingest_id": ingest_id,
                         "is_knee": r["k"] == knee_k,
                         "is_best_silhouette": r["k"] == best_k,

@@ -293,3 +293,40 @@ def test_sweep_from_k_1_without_silhouette(grouped_db):
     assert [(k, s, m) for k, s, m, _ in rows] == [(k, None, "skipped") for k in range(1, 5)]
     assert rows[0][3] is None and rows[1][3] > 0  # k = 1 has no Calinski-Harabasz
     assert "best silhouette: None" in result.output and "knee of inertia: 3" in result.output
+
+
+def test_minibatch_streams_from_duckdb_and_recovers_the_groups(grouped_db):
+    result = invoke("cluster", "--k", "3", "--algorithm", "minibatch", "--db", str(grouped_db))
+    assert result.exit_code == 0, result.output
+    truth = fetch(
+        grouped_db,
+        "SELECT t.genre, a.cluster FROM assignments a JOIN tracks t USING (track_id) "
+        "ORDER BY a.row_number",
+    )
+    genres, clusters = zip(*truth, strict=True)
+    assert len(truth) == 360 and adjusted_rand_score(genres, clusters) > 0.99
+    (row,) = fetch(grouped_db, "SELECT algorithm, rows_used, inertia > 0, silhouette FROM runs")
+    assert row[:3] == ("minibatch", 360, True) and row[3] > 0.7
+    # the streamed model is complete: scaler, loadings, centroids in all three spaces
+    assert fetch(grouped_db, "SELECT count(*) FROM run_features") == [(12,)]
+    assert fetch(grouped_db, "SELECT count(DISTINCT space) FROM centroids") == [(3,)]
+    sizes = fetch(grouped_db, "SELECT size FROM cluster_summary ORDER BY cluster")
+    assert [s for (s,) in sizes] == sorted((s for (s,) in sizes), reverse=True)
+
+
+def test_cluster_on_the_shipped_dataset(tmp_path):
+    """The default run on the real data: 4 clusters over one row per clean track."""
+    db = tmp_path / "full.duckdb"
+    spotclust.ingest(db=db)
+    result = spotclust.cluster(k=4, db=db, n_init=2)
+    assert result.rows_used == 88_732 and sum(result.sizes) == 88_732
+    assert result.sizes == sorted(result.sizes, reverse=True)
+    assert 0.3 < result.metrics["silhouette"] < 0.6
+    assert result.metrics["silhouette_method"] == "exact"
+    # one cluster gathers the quiet acoustic genres, as in the original analysis
+    quiet = [
+        c for c in result.summary if "classical" in c["top_genres"] or "ambient" in c["top_genres"]
+    ]
+    assert len(quiet) == 1 and quiet[0]["distinctive_features"].startswith("energy -")
+    (profiles,) = fetch(db, "SELECT count(*) FROM cluster_profiles")[0]
+    assert profiles == 4 * 15
