@@ -243,9 +243,17 @@ def _progress(quiet: bool, total: int, label: str):
 
 @cli.command()
 @click.option("--k", type=int, default=4, show_default=True, help="Number of clusters.")
+@click.option("--no-charts", is_flag=True, help="Do not write the chart pages.")
+@click.option(
+    "--charts-dir",
+    type=click.Path(file_okay=False),
+    default="charts",
+    show_default=True,
+    help="Where the chart pages go.",
+)
 @model_options
 @db_option
-def cluster(k, quiet, db, **options):
+def cluster(k, no_charts, charts_dir, quiet, db, **options):
     """Cluster the clean tracks into K groups and write the run to the warehouse."""
     from spotclust.clustering import STAGES
     from spotclust.clustering import run as run_cluster
@@ -281,6 +289,10 @@ def cluster(k, quiet, db, **options):
         'Explore: spotclust sql "SELECT * FROM genre_breakdown WHERE run_id = '
         f'{result.run_id} AND rank_in_cluster <= 10"'
     )
+    if not no_charts:
+        from spotclust.charts import save_all
+
+        echo(f"Charts: open {save_all(db, result.run_id, charts_dir)}")
 
 
 @cli.command()
@@ -320,6 +332,32 @@ def sweep(k_range, no_silhouette, quiet, db, **options):
         f"sweep {result.sweep_id}: suggested k = {result.suggested_k} "
         f"(knee of inertia: {result.knee_k}; best silhouette: {result.best_silhouette_k})"
     )
+
+
+@cli.command()
+@click.option("--run", "run_id", type=int, default=None, help="Run to chart [default: the latest].")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False),
+    default="charts",
+    show_default=True,
+    help="Directory for the pages.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["html", "png", "svg"]),
+    default="html",
+    show_default=True,
+    help="html pages work offline; png and svg are for reports.",
+)
+@db_option
+def charts(run_id, out_dir, fmt, db):
+    """Write one page per chart of a run, plus index.html (pages work offline)."""
+    from spotclust.charts import save_all
+
+    echo(f"Charts: open {save_all(db, run_id, out_dir, fmt)}")
 
 
 def main() -> None:

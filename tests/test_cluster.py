@@ -80,7 +80,9 @@ def grouped_db(tmp_path) -> Path:
 
 
 def invoke(*args: str):
-    return CliRunner().invoke(cli, list(args))
+    # Charts have their own tests; here they would only slow every run down.
+    extra = ["--no-charts"] if args[0] == "cluster" else []
+    return CliRunner().invoke(cli, [*args, *extra])
 
 
 def fetch(db: Path, sql: str, params=None) -> list[tuple]:
@@ -330,3 +332,23 @@ def test_cluster_on_the_shipped_dataset(tmp_path):
     assert len(quiet) == 1 and quiet[0]["distinctive_features"].startswith("energy -")
     (profiles,) = fetch(db, "SELECT count(*) FROM cluster_profiles")[0]
     assert profiles == 4 * 15
+
+
+def test_cluster_writes_charts_and_the_charts_command_redraws_them(grouped_db, tmp_path):
+    out = tmp_path / "pages"
+    result = CliRunner().invoke(
+        cli, ["cluster", "--k", "3", "--db", str(grouped_db), "--charts-dir", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    assert f"Charts: open {out / 'index.html'}" in result.output
+    pages = sorted(p.name for p in out.iterdir())
+    assert "index.html" in pages and len(pages) >= 9
+    redrawn = tmp_path / "svg"
+    result = CliRunner().invoke(
+        cli,
+        ["charts", "--run", "1", "--out", str(redrawn), "--format", "svg", "--db", str(grouped_db)],
+    )
+    assert result.exit_code == 0, result.output
+    assert len(list(redrawn.glob("*.svg"))) == len(pages) - 1
+    missing = CliRunner().invoke(cli, ["charts", "--run", "99", "--db", str(grouped_db)])
+    assert missing.exit_code != 0 and "no run 99" in missing.output
