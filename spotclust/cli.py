@@ -12,7 +12,7 @@ from rich.console import Console
 from spotclust import __version__, warehouse
 from spotclust.errors import SpotclustError
 from spotclust.ingest import ingest as run_ingest
-from spotclust.output import FORMATS, render
+from spotclust.output import FORMATS, render, render_json
 
 # Commands import the modelling stack (scikit-learn, numba) only when they need it, so that
 # `spotclust sql` and `spotclust tables` start in a fraction of a second.
@@ -262,16 +262,12 @@ def cluster(k, no_charts, charts_dir, quiet, db, **options):
     with _progress(quiet, total=len(STAGES), label="cluster") as on_stage:
         result = run_cluster(config, db, on_stage)
     rows = [
-        (
-            c["cluster"],
-            c["size"],
-            f"{c['share']:.1%}",
-            ", ".join(c["top_genres"] or []),
-            c["distinctive_features"],
-        )
+        (c["cluster"], c["size"], f"{c['share']:.1%}", c["label"], c["distinctive_features"])
         for c in result.summary
     ]
-    echo(render(["cluster", "size", "share", "top genres", "distinctive (z)"], rows))
+    echo(
+        render(["cluster", "size", "share", "label: traits · top genres", "distinctive (z)"], rows)
+    )
     m = result.metrics
     silhouette = "n/a" if m["silhouette"] is None else f"{m['silhouette']:.4f}"
     if m["silhouette_method"] == "sampled":
@@ -358,6 +354,121 @@ def charts(run_id, out_dir, fmt, db):
     from spotclust.charts import save_all
 
     echo(f"Charts: open {save_all(db, run_id, out_dir, fmt)}")
+
+
+def _feature_options(command):
+    """One --<feature> option per audio feature, for `place`."""
+    from spotclust.features import AUDIO_FEATURES
+
+    for feature in reversed(AUDIO_FEATURES):
+        command = click.option(
+            f"--{feature.replace('_', '-')}",
+            feature,
+            type=float,
+            default=None,
+            help=f"The song's {feature}.",
+        )(command)
+    return command
+
+
+@cli.command()
+@click.option("--name", default=None, help="A name for the song given by feature options.")
+@_feature_options
+@click.option(
+    "--file",
+    "song_file",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="CSV or JSON of songs (columns: feature names, optional name).",
+)
+@click.option("--track-id", "track_ids", multiple=True, help="A warehouse track (repeatable).")
+@click.option("--run", "run_id", type=int, default=None, help="Run to use [default: the latest].")
+@click.option("--neighbours", type=click.IntRange(0, 1000), default=10, show_default=True)
+@format_option
+@db_option
+def place(name, song_file, track_ids, run_id, neighbours, fmt, db, **features):
+    """Place your own songs (or warehouse tracks) into the clusters of a run.
+
+    Example: spotclust place --name "My song" --danceability 0.8 --energy 0.9 --tempo 128
+    """
+    from spotclust.place import place as run_place
+    from spotclust.place import read_songs, version_note
+
+    songs = read_songs(song_file) if song_file else []
+    given = {f: v for f, v in features.items() if v is not None}
+    if given:
+        songs.insert(0, {"name": name, **given})
+    model, placements = run_place(songs, list(track_ids), run_id, db, neighbours)
+    if note := version_note(model):
+        click.echo(note, err=True)
+    if fmt == "json":
+        echo(render_json([vars(p) for p in placements]))
+        return
+    rows = [
+        (p.name, p.cluster, p.label, f"{p.typicality:.0%}", p.distances[p.cluster],
+         ", ".join(p.assumed) or "-")
+        for p in placements
+    ]  # fmt: skip
+    echo(
+        render(["song", "cluster", "label", "more typical than", "distance", "assumed"], rows, fmt)
+    )
+    if fmt != "table":
+        return
+    for p in placements:
+        echo(f"\n{p.name}: distance to each centroid (run {model.run_id})")
+        echo(render(["cluster", "label", "distance"], [
+            (c, model.labels[c], d) for c, d in enumerate(p.distances)
+        ]))  # fmt: skip
+        if p.neighbours:
+            echo(f"{p.name}: the {len(p.neighbours)} nearest tracks (scaled features)")
+            echo(render(
+                ["artists", "track_name", "genres", "cluster", "distance"],
+                [(t["artists"], t["track_name"], t["genres"], t["cluster"], t["distance"])
+                 for t in p.neighbours],
+            ))  # fmt: skip
+
+
+@cli.command()
+@click.option("--run", "run_id", type=int, default=None, help="Run to explain [default: latest].")
+@click.option("--top", type=click.IntRange(1, 50), default=5, show_default=True)
+@format_option
+@db_option
+def explain(run_id, top, fmt, db):
+    """Why each cluster is what it is: effect sizes, genres by share and lift, typical tracks."""
+    from spotclust.labels import explain as run_explain
+    from spotclust.place import resolve_run
+
+    con = warehouse.connect(db, read_only=True)
+    try:
+        run_id = resolve_run(con, run_id)
+        explanations = run_explain(con, run_id, top)
+    finally:
+        con.close()
+    if fmt == "json":
+        echo(render_json([vars(e) for e in explanations]))
+        return
+    for e in explanations:
+        echo(f"\ncluster {e.cluster} of run {run_id}: {e.label} ({e.size} tracks, {e.share:.1%})")
+        echo(render(
+            ["feature", "cluster mean", "rest mean", "Cohen's d"],
+            [(x["feature"], x["mean"], x["rest_mean"], x["cohens_d"]) for x in e.effects],
+            fmt,
+        ))  # fmt: skip
+        echo(render(
+            ["top genre by share", "tracks", "share of cluster"],
+            [(g["genre"], g["tracks"], g["share_of_cluster"]) for g in e.genres_by_share],
+            fmt,
+        ))  # fmt: skip
+        echo(render(
+            ["top genre by lift", "tracks", "share of cluster", "lift"],
+            [(g["genre"], g["tracks"], g["share_of_cluster"], g["lift"]) for g in e.genres_by_lift],
+            fmt,
+        ))  # fmt: skip
+        echo(render(
+            ["representative track", "artists", "genre", "distance"],
+            [(t["track_name"], t["artists"], t["genre"], t["distance"]) for t in e.representative],
+            fmt,
+        ))  # fmt: skip
 
 
 def main() -> None:

@@ -20,6 +20,7 @@ from sklearn.preprocessing import StandardScaler
 from spotclust import metrics, warehouse
 from spotclust.errors import ConfigError, WarehouseError
 from spotclust.features import (
+    AUDIO_FEATURES,
     BATCH_ROWS,
     ROW_RULES,
     FeatureBatch,
@@ -27,14 +28,9 @@ from spotclust.features import (
     feature_source,
     resolve_features,
 )
+from spotclust.labels import write_labels
 
 ALGORITHMS = ("kmeans", "minibatch")
-# Features described in cluster_profiles for every run, whether or not the run used them.
-PROFILE_FEATURES = (
-    "popularity", "duration_ms", "explicit", "danceability", "energy", "key", "loudness", "mode",
-    "speechiness", "acousticness", "instrumentalness", "liveness", "valence", "tempo",
-    "time_signature",
-)  # fmt: skip
 
 StageCallback = Callable[[str], None]
 STAGES = ("load", "scale", "pca", "kmeans", "silhouette", "metrics", "write")
@@ -455,6 +451,7 @@ def _write_run(
     _write_centroids(con, run_id, features, model)
     _write_model(con, run_id, features, model)
     _write_profiles(con, run_id, features)
+    write_labels(con, run_id)
 
 
 def _write_centroids(con, run_id: int, features: list[str], model: Model) -> None:
@@ -481,10 +478,12 @@ def _write_model(con, run_id: int, features: list[str], model: Model) -> None:
     """What it takes to place a new track: the scaler and the PCA loadings."""
     scaler, pca = model.projection.scaler, model.projection.pca
     con.executemany(
-        "INSERT INTO run_features VALUES (?, ?, ?, ?, ?)",
+        "INSERT INTO run_features VALUES (?, ?, ?, ?, ?, ?)",
         [
-            (run_id, i, f, float(m), float(s))
-            for i, (f, m, s) in enumerate(zip(features, scaler.mean_, scaler.scale_, strict=True))
+            (run_id, i, f, float(m), float(s), float(c))
+            for i, (f, m, s, c) in enumerate(
+                zip(features, scaler.mean_, scaler.scale_, pca.mean_, strict=True)
+            )
         ],
     )
     rows = []
@@ -499,7 +498,7 @@ def _write_model(con, run_id: int, features: list[str], model: Model) -> None:
 
 def _write_profiles(con, run_id: int, features: list[str]) -> None:
     """The per-cluster describe(), computed in DuckDB over the rows the run used."""
-    casts = ", ".join(f'CAST(r."{f}" AS DOUBLE) AS "{f}"' for f in PROFILE_FEATURES)
+    casts = ", ".join(f'CAST(r."{f}" AS DOUBLE) AS "{f}"' for f in AUDIO_FEATURES)
     con.execute(
         f"""
         INSERT INTO cluster_profiles

@@ -16,6 +16,12 @@ ROW_RULES = {
     "tracks": "tracks",  # one row per track_id (default)
     "listings": "valid_rows",  # every clean genre listing, as the original notebook did
 }
+# Every numeric audio feature of the dataset (feature_candidates lists them with the defaults).
+AUDIO_FEATURES = (
+    "popularity", "duration_ms", "explicit", "danceability", "energy", "key", "loudness", "mode",
+    "speechiness", "acousticness", "instrumentalness", "liveness", "valence", "tempo",
+    "time_signature",
+)  # fmt: skip
 BATCH_ROWS = 262_144  # rows per Arrow batch: bounded memory whatever the table size
 
 

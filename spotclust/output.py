@@ -32,6 +32,11 @@ def render(columns: Sequence[str], rows: Sequence[Sequence[Any]], fmt: str = "ta
     raise ValueError(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
 
 
+def render_json(value: Any) -> str:
+    """Any nested structure of plain values as indented JSON."""
+    return json.dumps(value, default=_jsonable, indent=2)
+
+
 def _jsonable(value: Any) -> Any:
     if isinstance(value, datetime | date):
         return value.isoformat()

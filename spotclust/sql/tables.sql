@@ -138,7 +138,8 @@ CREATE TABLE IF NOT EXISTS run_features (
     position  INTEGER NOT NULL,
     feature   VARCHAR NOT NULL,
     mean      DOUBLE NOT NULL,     -- the fitted StandardScaler: scaled = (value - mean) / scale
-    scale     DOUBLE NOT NULL
+    scale     DOUBLE NOT NULL,
+    pca_mean  DOUBLE NOT NULL      -- PCA's centre in scaled units: pc = (scaled - pca_mean) . loadings
 );
 COMMENT ON TABLE run_features IS 'Features of each run in order, with the fitted scaler (mean, scale)';
 
@@ -175,3 +176,12 @@ CREATE TABLE IF NOT EXISTS sweeps (
     is_best_silhouette  BOOLEAN NOT NULL
 );
 COMMENT ON TABLE sweeps IS 'Elbow sweeps: inertia, silhouette, Calinski-Harabasz, Davies-Bouldin per k';
+
+CREATE TABLE IF NOT EXISTS cluster_labels (
+    run_id   INTEGER NOT NULL,
+    cluster  INTEGER NOT NULL,
+    label    VARCHAR NOT NULL,     -- traits · genres, e.g. 'calm, acoustic · classical, new-age'
+    traits   VARCHAR NOT NULL,     -- from the standardised means of the run's features
+    genres   VARCHAR NOT NULL      -- the cluster's top genres
+);
+COMMENT ON TABLE cluster_labels IS 'A short generated name for each cluster of a run: its traits and top genres';

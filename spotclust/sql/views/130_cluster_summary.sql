@@ -45,11 +45,13 @@ final AS (
         s.cluster,
         s.size,
         s.size / sum(s.size) OVER (PARTITION BY s.run_id) AS share,
+        l.label,
         g.top_genres,
         d.distinctive_features
     FROM sizes AS s
     LEFT JOIN top_genres AS g USING (run_id, cluster)
     LEFT JOIN distinctive AS d USING (run_id, cluster)
+    LEFT JOIN cluster_labels AS l USING (run_id, cluster)
 )
 
 SELECT * FROM final

@@ -1,0 +1,275 @@
+"""Place new songs (or warehouse tracks) into the clusters of a run, with its own fitted model.
+
+The model is stored as plain numbers in the warehouse (run_features: the scaler and PCA
+centre; pca_components: the loadings; centroids: the k-means centres), not as pickles, so
+any spotclust version can read it; the runs row says which versions fitted it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import numpy as np
+
+from spotclust import __version__, warehouse
+from spotclust.errors import ConfigError, InputFileError
+from spotclust.features import AUDIO_FEATURES
+
+# Fields a song may carry besides audio features; they name it but do not place it.
+DESCRIPTIVE_FIELDS = {
+    "name",
+    "track_name",
+    "track_id",
+    "artists",
+    "album_name",
+    "genre",
+    "track_genre",
+}
+
+
+@dataclass(frozen=True)
+class RunModel:
+    run_id: int
+    features: list[str]
+    mean: np.ndarray  # scaler
+    scale: np.ndarray
+    pca_mean: np.ndarray
+    loadings: np.ndarray | None  # components x features; None without PCA
+    centres: np.ndarray  # k x model dimensions
+    labels: list[str]
+    fitted_with: str  # spotclust version of the run
+
+    def model_space(self, values: np.ndarray) -> np.ndarray:
+        """Rows of feature values (original units) -> the space k-means ran in."""
+        scaled = (values - self.mean) / self.scale
+        if self.loadings is None:
+            return scaled
+        return (scaled - self.pca_mean) @ self.loadings.T
+
+
+@dataclass
+class Placement:
+    name: str
+    cluster: int
+    label: str
+    distances: list[float]  # to every centroid, by cluster
+    typicality: float  # share of the cluster's members further from the centre than this song
+    assumed: list[str] = field(default_factory=list)  # features not given: the run's mean used
+    neighbours: list[dict] = field(default_factory=list)
+
+
+def resolve_run(con: duckdb.DuckDBPyConnection, run_id: int | None) -> int:
+    """The run id asked for, or the latest run; a clear error if there is none."""
+    if run_id is None:
+        row = con.execute("SELECT max(run_id) FROM runs").fetchall()[0]
+        if row[0] is None:
+            raise ConfigError("the warehouse has no runs yet: run `spotclust cluster` first")
+        return row[0]
+    if not con.execute("SELECT count(*) FROM runs WHERE run_id = $r", {"r": run_id}).fetchall()[0][
+        0
+    ]:
+        raise ConfigError(f'no run {run_id}: see `spotclust sql "SELECT run_id FROM runs"`')
+    return run_id
+
+
+def load_model(con: duckdb.DuckDBPyConnection, run_id: int) -> RunModel:
+    params = {"run_id": run_id}
+    ((pcs, version),) = con.execute(
+        "SELECT pca_components, spotclust_version FROM runs WHERE run_id = $run_id", params
+    ).fetchall()
+    feats = con.execute(
+        "SELECT feature, mean, scale, pca_mean FROM run_features WHERE run_id = $run_id "
+        "ORDER BY position",
+        params,
+    ).fetchall()
+    features = [f[0] for f in feats]
+    loadings = None
+    if pcs:
+        rows = con.execute(
+            "SELECT component, feature, loading FROM pca_components "
+            "WHERE run_id = $run_id AND component <= $pcs",
+            {**params, "pcs": pcs},
+        ).fetchall()
+        loadings = np.zeros((pcs, len(features)))
+        for component, feature, loading in rows:
+            loadings[component - 1, features.index(feature)] = loading
+    dims = [f"pc{i + 1}" for i in range(pcs)] if pcs else features
+    centre_rows = con.execute(
+        "SELECT cluster, dimension, value FROM centroids "
+        "WHERE run_id = $run_id AND space = 'model'",
+        params,
+    ).fetchall()
+    k = 1 + max(c for c, _, _ in centre_rows)
+    centres = np.zeros((k, len(dims)))
+    for cluster, dim, value in centre_rows:
+        centres[cluster, dims.index(dim)] = value
+    label_rows = dict(
+        con.execute(
+            "SELECT cluster, label FROM cluster_labels WHERE run_id = $run_id", params
+        ).fetchall()
+    )
+    return RunModel(
+        run_id=run_id,
+        features=features,
+        mean=np.array([f[1] for f in feats]),
+        scale=np.array([f[2] for f in feats]),
+        pca_mean=np.array([f[3] for f in feats]),
+        loadings=loadings,
+        centres=centres,
+        labels=[label_rows.get(c, f"cluster {c}") for c in range(k)],
+        fitted_with=version,
+    )
+
+
+def read_songs(path: str | Path) -> list[dict]:
+    """Songs from a CSV (header = feature names, optional name/track_name) or JSON list."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputFileError(f"no such file: {path}: give a CSV or JSON file of songs")
+    if path.suffix.lower() == ".json":
+        try:
+            songs = json.loads(path.read_text())
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise InputFileError(f"{path} is not valid JSON: {exc}") from exc
+        if isinstance(songs, dict):
+            songs = [songs]
+        if not isinstance(songs, list) or not all(isinstance(s, dict) for s in songs):
+            raise InputFileError(f"{path}: expected a JSON object or a list of objects")
+        return songs
+    con = duckdb.connect()
+    try:
+        result = con.execute("SELECT * FROM read_csv($path, header = true)", {"path": str(path)})
+        columns = [d[0] for d in result.description]
+        return [dict(zip(columns, row, strict=True)) for row in result.fetchall()]
+    except duckdb.Error as exc:
+        first = str(exc).strip().splitlines()[0]
+        raise InputFileError(f"cannot read {path}: {first}") from exc
+    finally:
+        con.close()
+
+
+def song_values(model: RunModel, song: dict) -> tuple[np.ndarray, list[str]]:
+    """The song's feature vector in the run's order; missing features take the run's mean."""
+    values, assumed = [], []
+    for feature, mean in zip(model.features, model.mean, strict=True):
+        value = song.get(feature)
+        if value is None or value == "":
+            values.append(mean)
+            assumed.append(feature)
+            continue
+        if isinstance(value, bool):
+            value = int(value)
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise ConfigError(f"{feature} = {value!r} is not a number") from None
+        if not np.isfinite(number):
+            raise ConfigError(f"{feature} = {value!r} is not a finite number")
+        values.append(number)
+    unknown = sorted(set(song) - set(AUDIO_FEATURES) - DESCRIPTIVE_FIELDS)
+    if unknown:
+        raise ConfigError(
+            f"unknown field(s) {', '.join(unknown)}: the run uses {', '.join(model.features)}"
+        )
+    return np.array(values, dtype=np.float64), assumed
+
+
+def place(
+    songs: list[dict] | None = None,
+    track_ids: list[str] | None = None,
+    run_id: int | None = None,
+    db: str | Path | None = None,
+    neighbours: int = 10,
+) -> tuple[RunModel, list[Placement]]:
+    """Place songs given by their features, and/or warehouse tracks by id, into a run's clusters."""
+    songs = list(songs or [])
+    con = warehouse.connect(db, read_only=True)
+    try:
+        run_id = resolve_run(con, run_id)
+        model = load_model(con, run_id)
+        for track_id in track_ids or []:
+            songs.append(_warehouse_track(con, model, track_id))
+        if not songs:
+            raise ConfigError("no songs to place: give feature options, --file or --track-id")
+        placements = []
+        for number, song in enumerate(songs, start=1):
+            values, assumed = song_values(model, song)
+            point = model.model_space(values[None, :])[0]
+            distances = np.linalg.norm(model.centres - point, axis=1)
+            cluster = int(np.argmin(distances))
+            placements.append(
+                Placement(
+                    name=str(song.get("name") or song.get("track_name") or f"song {number}"),
+                    cluster=cluster,
+                    label=model.labels[cluster],
+                    distances=[float(d) for d in distances],
+                    typicality=_typicality(con, run_id, cluster, float(distances[cluster])),
+                    assumed=assumed,
+                    neighbours=_neighbours(con, model, values, neighbours),
+                )
+            )
+    finally:
+        con.close()
+    return model, placements
+
+
+def _warehouse_track(con, model: RunModel, track_id: str) -> dict:
+    columns = ", ".join(f'"{f}"' for f in model.features)  # names come from run_features
+    result = con.execute(
+        f"SELECT track_name, track_id, {columns} FROM tracks WHERE track_id = $id", {"id": track_id}
+    )
+    rows = result.fetchall()
+    if not rows:
+        raise ConfigError(f"no track {track_id!r} in the warehouse's clean tracks")
+    names = [d[0] for d in result.description]
+    return dict(zip(names, rows[0], strict=True))
+
+
+def _typicality(con, run_id: int, cluster: int, distance: float) -> float:
+    """Share of the cluster's members that lie further from its centre than this point."""
+    (share,) = con.execute(
+        "SELECT avg(CASE WHEN distance > $d THEN 1.0 ELSE 0.0 END) FROM assignments "
+        "WHERE run_id = $run_id AND cluster = $cluster",
+        {"d": distance, "run_id": run_id, "cluster": cluster},
+    ).fetchall()[0]
+    return float(share or 0.0)
+
+
+def _neighbours(con, model: RunModel, values: np.ndarray, limit: int) -> list[dict]:
+    """The closest tracks of the run, by distance over its scaled features."""
+    terms = " + ".join(
+        f'pow((CAST(t."{f}" AS DOUBLE) - $mean_{i}) / $scale_{i} - $z_{i}, 2)'
+        for i, f in enumerate(model.features)
+    )
+    scaled = (values - model.mean) / model.scale
+    params: dict = {"run_id": model.run_id, "limit": limit}
+    for i in range(len(model.features)):
+        params |= {f"mean_{i}": model.mean[i], f"scale_{i}": model.scale[i], f"z_{i}": scaled[i]}
+    result = con.execute(
+        f"""
+        WITH used AS (SELECT DISTINCT track_id, cluster FROM assignments WHERE run_id = $run_id)
+        SELECT t.track_id, t.artists, t.track_name, u.cluster,
+               (SELECT string_agg(genre, ', ' ORDER BY genre) FROM track_genres g
+                WHERE g.track_id = t.track_id) AS genres,
+               sqrt({terms}) AS distance
+        FROM tracks t JOIN used u USING (track_id)
+        ORDER BY distance, t.track_id
+        LIMIT $limit
+        """,
+        params,
+    )
+    names = [d[0] for d in result.description]
+    return [dict(zip(names, row, strict=True)) for row in result.fetchall()]
+
+
+def version_note(model: RunModel) -> str | None:
+    """A warning line when the run was fitted by another spotclust version."""
+    if model.fitted_with.split(".")[:2] != __version__.split(".")[:2]:
+        return (
+            f"note: run {model.run_id} was fitted by spotclust {model.fitted_with}, this is "
+            f"{__version__}; its stored model is plain numbers, so placing still works"
+        )
+    return None
