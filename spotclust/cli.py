@@ -22,10 +22,20 @@ class SpotclustGroup(click.Group):
     """Turns every SpotclustError into one line on stderr and exit status 1."""
 
     def invoke(self, ctx):
+        import duckdb
+
         try:
             return super().invoke(ctx)
         except SpotclustError as exc:
             raise click.ClickException(str(exc)) from None
+        except duckdb.OutOfMemoryException:
+            raise click.ClickException(
+                "DuckDB ran out of its memory budget: set SPOTCLUST_MEMORY_LIMIT higher "
+                f"(now {warehouse.memory_limit()}), e.g. SPOTCLUST_MEMORY_LIMIT=4GB"
+            ) from None
+        except duckdb.Error as exc:  # a bug or an environment problem: still one line
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise click.ClickException(f"unexpected database error: {first}") from None
 
 
 @click.group(cls=SpotclustGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -450,7 +450,7 @@ def _write_run(
 
     _write_centroids(con, run_id, features, model)
     _write_model(con, run_id, features, model)
-    _write_profiles(con, run_id, features)
+    _write_profiles(con, run_id, source, features)
     write_labels(con, run_id)
 
 
@@ -496,28 +496,38 @@ def _write_model(con, run_id: int, features: list[str], model: Model) -> None:
     con.executemany("INSERT INTO pca_components VALUES (?, ?, ?, ?, ?, ?)", rows)
 
 
-def _write_profiles(con, run_id: int, features: list[str]) -> None:
-    """The per-cluster describe(), computed in DuckDB over the rows the run used."""
-    casts = ", ".join(f'CAST(r."{f}" AS DOUBLE) AS "{f}"' for f in AUDIO_FEATURES)
+def _write_profiles(con, run_id: int, source: FeatureSource, features: list[str]) -> None:
+    """The per-cluster describe() of every audio feature, computed in DuckDB.
+
+    One feature at a time: exact quartiles must hold a feature's values for the whole run
+    (80 MB at 10M rows), and all 15 at once would not fit DuckDB's memory budget.
+    """
+    casts = ", ".join(f'CAST(s."{f}" AS DOUBLE) AS "{f}"' for f in AUDIO_FEATURES)
     con.execute(
         f"""
-        INSERT INTO cluster_profiles
-        WITH used AS (
-            SELECT a.cluster, {casts}
-            FROM assignments AS a JOIN valid_rows AS r USING (row_number)
-            WHERE a.run_id = $run_id
-        ),
-        long AS (
-            UNPIVOT used ON COLUMNS(* EXCLUDE (cluster)) INTO NAME feature VALUE value
-        )
-        SELECT $run_id, cluster, feature, list_contains($features, feature), count(*),
-               avg(value), stddev_samp(value), min(value), quantile_cont(value, 0.25),
-               quantile_cont(value, 0.5), quantile_cont(value, 0.75), max(value)
-        FROM long
-        GROUP BY cluster, feature
+        CREATE OR REPLACE TEMP TABLE profile_rows AS
+        SELECT a.cluster, {casts}
+        FROM assignments AS a JOIN {source.table} AS s USING (row_number)
+        WHERE a.run_id = $run_id
         """,
-        {"run_id": run_id, "features": features},
+        {"run_id": run_id},
     )
+    for feature in AUDIO_FEATURES:  # names from our own constant, so quoting is safe
+        con.execute(
+            f"""
+            INSERT INTO cluster_profiles
+            SELECT $run_id, cluster, $feature, $in_model, n, mean, std, lo, q[1], q[2], q[3], hi
+            FROM (
+                SELECT cluster, count(value) AS n, avg(value) AS mean, stddev_samp(value) AS std,
+                       min(value) AS lo, quantile_cont(value, [0.25, 0.5, 0.75]) AS q,
+                       max(value) AS hi
+                FROM (SELECT cluster, "{feature}" AS value FROM profile_rows)
+                GROUP BY cluster
+            )
+            """,
+            {"run_id": run_id, "feature": feature, "in_model": feature in features},
+        )
+    con.execute("DROP TABLE profile_rows")
 
 
 def cluster_summary(con: duckdb.DuckDBPyConnection, run_id: int) -> list[dict]:

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pytest
 from click.testing import CliRunner
 from grouped_data import write_grouped_csv
@@ -89,6 +90,20 @@ def test_cluster_recovers_known_groups_and_fills_every_table(grouped_db):
         "WHERE p.feature = 'energy' AND s.top_genres[1] = 'sleep'",
     )[0]
     assert sleep_energy == pytest.approx(0.05, abs=0.01)
+
+    # quartiles and std match numpy on the same rows (describe() uses ddof=1, linear quantiles)
+    values = np.array([v for (v,) in fetch(
+        grouped_db,
+        "SELECT t.tempo FROM assignments a JOIN tracks t USING (row_number) WHERE a.cluster = 1",
+    )])  # fmt: skip
+    (profile,) = fetch(
+        grouped_db,
+        "SELECT count, mean, std, min, p25, p50, p75, max FROM cluster_profiles "
+        "WHERE cluster = 1 AND feature = 'tempo'",
+    )
+    expected = (len(values), values.mean(), values.std(ddof=1), values.min(),
+                *np.percentile(values, [25, 50, 75]), values.max())  # fmt: skip
+    assert profile == pytest.approx(expected, rel=1e-12)
 
     # centroids: original, scaled (12 features) and model (pc1, pc2) for each cluster
     assert fetch(
