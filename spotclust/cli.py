@@ -253,6 +253,14 @@ def _progress(quiet: bool, total: int, label: str):
 
 @cli.command()
 @click.option("--k", type=int, default=4, show_default=True, help="Number of clusters.")
+@click.option(
+    "--repeat",
+    "repeat_run",
+    type=int,
+    default=None,
+    metavar="RUN_ID",
+    help="Run RUN_ID again with its recorded config; report if assignments are identical.",
+)
 @click.option("--no-charts", is_flag=True, help="Do not write the chart pages.")
 @click.option(
     "--charts-dir",
@@ -263,14 +271,18 @@ def _progress(quiet: bool, total: int, label: str):
 )
 @model_options
 @db_option
-def cluster(k, no_charts, charts_dir, quiet, db, **options):
+def cluster(k, repeat_run, no_charts, charts_dir, quiet, db, **options):
     """Cluster the clean tracks into K groups and write the run to the warehouse."""
-    from spotclust.clustering import STAGES
+    from spotclust.clustering import STAGES, repeat
     from spotclust.clustering import run as run_cluster
 
-    config = _config(k, **options)
+    check = None
     with _progress(quiet, total=len(STAGES), label="cluster") as on_stage:
-        result = run_cluster(config, db, on_stage)
+        if repeat_run is not None:  # the recorded config replaces the model options
+            result, check = repeat(repeat_run, db, on_stage)
+        else:
+            result = run_cluster(_config(k, **options), db, on_stage)
+    config = result.config
     rows = [
         (c["cluster"], c["size"], f"{c['share']:.1%}", c["label"], c["distinctive_features"])
         for c in result.summary
@@ -295,6 +307,13 @@ def cluster(k, no_charts, charts_dir, quiet, db, **options):
         'Explore: spotclust sql "SELECT * FROM genre_breakdown WHERE run_id = '
         f'{result.run_id} AND rank_in_cluster <= 10"'
     )
+    if check is not None:
+        same = "identical" if check.identical else f"different in {check.rows_differing} rows"
+        data = "same data" if check.same_data else "the data changed since (new ingest)"
+        echo(
+            f"Repeat of run {check.original_run}: assignments {same} "
+            f"({check.rows_compared} rows compared; {data})"
+        )
     if not no_charts:
         from spotclust.charts import save_all
 

@@ -540,3 +540,68 @@ def cluster_summary(con: duckdb.DuckDBPyConnection, run_id: int) -> list[dict]:
 
 def config_dict(config: ClusterConfig) -> dict:
     return asdict(config)
+
+
+@dataclass(frozen=True)
+class RepeatCheck:
+    original_run: int
+    same_data: bool  # the current ingest has the sha256 the original run recorded
+    identical: bool  # every row got the same cluster
+    rows_compared: int
+    rows_differing: int
+
+
+def stored_config(con: duckdb.DuckDBPyConnection, run_id: int) -> tuple[ClusterConfig, str]:
+    """The config a run recorded, and the sha256 of the data it used."""
+    rows = con.execute(
+        """
+        SELECT k, features, pca_components, seed, n_init, row_rule, algorithm,
+               silhouette_method, silhouette_sample_size, data_sha256
+        FROM runs WHERE run_id = $run_id
+        """,
+        {"run_id": run_id},
+    ).fetchall()
+    if not rows:
+        raise ConfigError(f'no run {run_id}: see `spotclust sql "SELECT run_id FROM runs"`')
+    k, features, pcs, seed, n_init, row_rule, algorithm, method, sample, sha = rows[0]
+    config = ClusterConfig(
+        k=k,
+        features=tuple(features),
+        pca_components=pcs,
+        seed=seed,
+        n_init=n_init,
+        row_rule=row_rule,
+        algorithm=algorithm,
+        silhouette_sample=sample if method == "sampled" else None,
+        exact_silhouette=method == "exact",
+    )
+    return config, sha
+
+
+def repeat(
+    run_id: int, db: str | Path | None = None, on_stage: StageCallback | None = None
+) -> tuple[ClusterResult, RepeatCheck]:
+    """Run a recorded run again and say whether every row landed in the same cluster."""
+    con = warehouse.connect(db, read_only=True)
+    try:
+        config, sha = stored_config(con, run_id)
+    finally:
+        con.close()
+    result = run(config, db, on_stage)
+    con = warehouse.connect(db, read_only=True)
+    try:
+        ((current_sha,),) = con.execute(
+            "SELECT data_sha256 FROM runs WHERE run_id = $r", {"r": result.run_id}
+        ).fetchall()
+        ((compared, differing),) = con.execute(
+            """
+            SELECT count(*), count(*) FILTER (WHERE a.cluster IS DISTINCT FROM b.cluster)
+            FROM (SELECT * FROM assignments WHERE run_id = $old) AS a
+            FULL JOIN (SELECT * FROM assignments WHERE run_id = $new) AS b USING (row_number)
+            """,
+            {"old": run_id, "new": result.run_id},
+        ).fetchall()
+    finally:
+        con.close()
+    check = RepeatCheck(run_id, current_sha == sha, differing == 0, compared, differing)
+    return result, check

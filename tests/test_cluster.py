@@ -313,3 +313,19 @@ def test_cluster_writes_charts_and_the_charts_command_redraws_them(grouped_db, t
     assert len(list(redrawn.glob("*.svg"))) == len(pages) - 1
     missing = CliRunner().invoke(cli, ["charts", "--run", "99", "--db", str(grouped_db)])
     assert missing.exit_code != 0 and "no run 99" in missing.output
+
+
+def test_repeat_reruns_a_recorded_run_and_checks_the_assignments(grouped_db):
+    first = invoke("cluster", "--k", "3", "--features", "energy,tempo,acousticness", "--seed", "3",
+                   "--n-init", "2", "--db", str(grouped_db))  # fmt: skip
+    assert first.exit_code == 0, first.output
+    again = invoke("cluster", "--repeat", "1", "--db", str(grouped_db))
+    assert again.exit_code == 0, again.output
+    assert "Repeat of run 1: assignments identical (360 rows compared; same data)" in again.output
+    (row,) = fetch(
+        grouped_db, "SELECT k, features, seed, n_init, data_sha256 FROM runs WHERE run_id = 2"
+    )
+    assert row[:4] == (3, ["energy", "tempo", "acousticness"], 3, 2)
+    assert row[4] == fetch(grouped_db, "SELECT data_sha256 FROM runs WHERE run_id = 1")[0][0]
+    missing = invoke("cluster", "--repeat", "9", "--db", str(grouped_db))
+    assert missing.exit_code != 0 and "no run 9" in missing.output
