@@ -1,5 +1,5 @@
 # Two commands do everything on a fresh machine with Python 3.11:
-#   make run    set up .venv, load the shipped dataset, cluster it, write charts
+#   make run    set up .venv, then ingest the shipped dataset, the elbow sweep, k=4, charts
 #   make test   set up .venv and run the whole test suite
 PYTHON ?= python3
 VENV   := .venv
@@ -16,8 +16,7 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 run: install
-	$(BIN)/spotclust ingest
-	$(BIN)/spotclust cluster --k 4
+	$(BIN)/spotclust run --k 4
 
 test: install
 	$(BIN)/pytest

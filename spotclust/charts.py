@@ -20,6 +20,7 @@ import functools
 import html
 import json
 import math
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -1135,12 +1136,29 @@ def build_charts(
 
 @functools.cache
 def _vega_bundle() -> str:
-    """Vega, Vega-Lite and vega-embed as one script (made once per process: it takes seconds)."""
+    """Vega, Vega-Lite and vega-embed as one script.
+
+    vl-convert takes seconds to build it, so it is kept on disk per library version
+    (in $XDG_CACHE_HOME/spotclust, or ~/.cache/spotclust) and read back in milliseconds.
+    """
     import vl_convert
 
     vl_version = "_".join(alt.SCHEMA_VERSION.split(".")[:2])  # 'v6.4.1' -> 'v6_4'
-    bundle = vl_convert.javascript_bundle(vl_version=vl_version)
-    return bundle.replace("</script", "<\\/script")
+    cache_dir = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "spotclust"
+    cached = cache_dir / f"vega-bundle-{vl_version}-vlconvert-{vl_convert.__version__}.js"
+    try:
+        return cached.read_text()
+    except OSError:
+        pass
+    bundle = vl_convert.javascript_bundle(vl_version=vl_version).replace("</script", "<\\/script")
+    try:  # best effort: an unwritable cache only costs the next run its seconds
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        partial = cached.with_suffix(f".{os.getpid()}.tmp")
+        partial.write_text(bundle)
+        partial.replace(cached)  # atomic: a concurrent reader never sees half a file
+    except OSError:
+        pass
+    return bundle
 
 
 def _script_json(value) -> str:
@@ -1203,7 +1221,8 @@ def chart_page(chart, title: str, caption: str, run_id: int) -> str:
         run_id=run_id,
         style=_STYLE,
         bundle=_vega_bundle(),
-        spec=_script_json(chart.to_dict()),
+        # The unit tests validate every chart's spec; skipping it here saves a second a run.
+        spec=_script_json(chart.to_dict(validate=False)),
         options=_script_json(EMBED_OPTIONS),
     )
 
@@ -1345,3 +1364,240 @@ def save_all(
     index = out / "index.html"
     index.write_text(index_page(run, pages, fmt), encoding="utf-8")
     return index
+
+
+# --------------------------------------------------------------------------- compare and stability
+# Appended for `spotclust compare` and the sweep's evidence; stability_chart is not in CHARTS
+# yet: register it with ChartEntry("stability", ..., lambda con, run: stability_chart(
+# stability_data(con), run_k=run["k"])).
+
+
+def contingency_chart(data: Data, run_a: int, run_b: int, note: str = "") -> alt.LayerChart:
+    """Where the tracks of each cluster of run_a went in run_b: the contingency as a heatmap.
+
+    data: cluster_a, cluster_b, tracks, share_of_a, share_of_b (see compare.compare), the
+    non-empty cells. Colour: the share of run_a's cluster; text: the tracks. note: a subtitle
+    line (e.g. the adjusted Rand and NMI).
+    """
+    frame = _frame(data)
+    if frame.height:
+        # every pair of clusters gets a cell, empty ones included
+        grid = (
+            frame.select("cluster_a").unique().join(frame.select("cluster_b").unique(), how="cross")
+        )
+        frame = grid.join(frame, on=["cluster_a", "cluster_b"], how="left").fill_null(0)
+        frame = frame.with_columns(
+            ("cluster " + pl.col("cluster_a").cast(pl.String)).alias("from"),
+            ("cluster " + pl.col("cluster_b").cast(pl.String)).alias("to"),
+        )
+        rows = sorted(set(frame["from"].to_list()), key=_cluster_number)
+        columns = sorted(set(frame["to"].to_list()), key=_cluster_number)
+    else:
+        rows, columns = [], []
+    cell = max(36, min(70, 640 // max(len(rows), len(columns), 1)))
+    tooltip = [
+        alt.Tooltip("from:N", title=f"cluster in run {run_a}"),
+        alt.Tooltip("to:N", title=f"cluster in run {run_b}"),
+        alt.Tooltip("tracks:Q", title="tracks", format=","),
+        alt.Tooltip("share_of_a:Q", title=f"share of the run {run_a} cluster", format=".1%"),
+        alt.Tooltip("share_of_b:Q", title=f"share of the run {run_b} cluster", format=".1%"),
+    ]
+    base = alt.Chart(frame).encode(
+        x=alt.X(
+            "to:N",
+            sort=columns,
+            title=f"cluster in run {run_b}",
+            axis=alt.Axis(orient="top", labelAngle=0),
+        ),
+        y=alt.Y("from:N", sort=rows, title=f"cluster in run {run_a}"),
+        tooltip=tooltip,
+    )
+    cells = base.mark_rect(stroke="white", strokeWidth=1).encode(
+        color=alt.Color(
+            "share_of_a:Q",
+            scale=alt.Scale(domain=[0, 1], range=["#f7fbff", "#08306b"]),
+            legend=alt.Legend(title=[f"share of the run {run_a}", "cluster"], format=".0%"),
+        )
+    )
+    text = base.mark_text(fontSize=12).encode(
+        text=alt.Text("tracks:Q", format=","),
+        color=alt.condition("datum.share_of_a > 0.55", alt.value("white"), alt.value("#222")),
+    )
+    subtitle = [
+        f"Each row is a cluster of run {run_a}: how its tracks (common to both runs) spread "
+        f"over the clusters of run {run_b}. Numbers: tracks; colour: share of the row.",
+    ]
+    return _finish(
+        alt.layer(cells, text).properties(
+            width=cell * max(len(columns), 1),
+            height=cell * max(len(rows), 1),
+            title=_title(
+                f"Run {run_a} → run {run_b}: where the tracks went",
+                [*subtitle, *([note] if note else [])],
+            ),
+        )
+    )
+
+
+def stability_data(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """Every k of the latest sweep with its stability and gap (empty when there is no sweep)."""
+    return _frame_of(
+        con,
+        """
+        SELECT sweep_id, k, stability_mean, stability_std, stability_pairs, gap, gap_se,
+               gap_refs, is_knee, is_best_silhouette, is_most_stable, is_gap_choice,
+               is_suggested, suggestion_reason, rows_used
+        FROM sweeps
+        WHERE sweep_id = (SELECT max(sweep_id) FROM sweeps)
+        ORDER BY k
+        """,
+    )
+
+
+def stability_chart(data: Data, run_k: int | None = None, stable: float = 0.8):
+    """Stability (mean adjusted Rand between resamples, ± std) and, when measured, the gap
+    statistic (± s_k) against k; the suggested k and the gap rule's k circled.
+
+    data: k, stability_mean, stability_std, gap, gap_se, is_suggested, is_gap_choice,
+    sweep_id, suggestion_reason, ... (see stability_data). stable: the threshold the
+    suggestion uses (sweeps.STABLE_ARI), drawn as a dashed line.
+    """
+    frame = _frame(data)
+    has_stability = frame.height > 0 and frame["stability_mean"].drop_nulls().len() > 0
+    has_gap = frame.height > 0 and frame["gap"].drop_nulls().len() > 0
+    if not (has_stability or has_gap):
+        lines = [
+            "No stability or gap statistic in the latest sweep.",
+            "Run `spotclust sweep --k 2..12` (stability is on by default;",
+            "add --gap for the gap statistic), then `spotclust charts`.",
+        ]
+        message = alt.Chart(pl.DataFrame({"line": lines, "n": list(range(len(lines)))}))
+        return _finish(
+            message.mark_text(align="left", fontSize=20)
+            .encode(
+                x=alt.value(20),
+                y=alt.Y("n:O", axis=None),
+                text="line:N",
+                tooltip=[alt.Tooltip("line:N", title="to do")],
+            )
+            .properties(
+                width=WIDTH,
+                height=160,
+                title=_title("Stability and gap statistic against k", "Nothing measured yet."),
+            )
+        )
+    ks = frame["k"].to_list()
+    frame = frame.with_columns(
+        (pl.col("stability_mean") - pl.col("stability_std")).alias("stability_mean_low"),
+        (pl.col("stability_mean") + pl.col("stability_std"))
+        .clip(upper_bound=1)
+        .alias("stability_mean_high"),
+        (pl.col("gap") - pl.col("gap_se")).alias("gap_low"),
+        (pl.col("gap") + pl.col("gap_se")).alias("gap_high"),
+    )
+    x = alt.X(
+        "k:Q",
+        title="k (number of clusters)",
+        scale=alt.Scale(domain=[min(ks), max(ks)]),
+        axis=alt.Axis(values=ks, format="d"),
+    )
+    shown_run_k = run_k is not None and min(ks) <= run_k <= max(ks)
+    names = {  # legend entry -> colour, for what is drawn
+        "stability (mean adjusted Rand)": ("#4c78a8", has_stability),
+        f"stable from {stable}": ("#e45756", has_stability),
+        "gap statistic": ("#54a24b", has_gap),
+        "k of this run": ("#888", shown_run_k),
+    }
+    shown = [name for name, (_, drawn) in names.items() if drawn]
+    series = alt.Color(
+        "series:N",
+        scale=alt.Scale(domain=shown, range=[names[name][0] for name in shown]),
+        legend=alt.Legend(title=None, orient="top"),
+    )
+    stability_name, threshold_name, gap_name = list(names)[:3]
+    tooltip = [
+        alt.Tooltip("k:O", title="k"),
+        alt.Tooltip("stability_mean:Q", title="stability (mean ARI)", format=".3f"),
+        alt.Tooltip("stability_std:Q", title="stability std", format=".3f"),
+        alt.Tooltip("gap:Q", title="gap", format=".3f"),
+        alt.Tooltip("gap_se:Q", title="gap s_k", format=".3f"),
+    ]
+
+    def panel(field: str, name: str, title: str, flag: str, flag_name: str, extra=()):
+        """field: the mean's column; field_low and field_high: the ends of its bar."""
+        base = (
+            alt.Chart(frame)
+            .transform_filter(f"isValid(datum.{field})")
+            .transform_calculate(series=f"'{name}'")
+        )
+        y = alt.Y(f"{field}:Q", title=title, scale=alt.Scale(zero=False))
+        layers = [
+            *extra,
+            base.mark_rule(strokeWidth=2).encode(
+                x=x,
+                y=alt.Y(f"{field}_low:Q", title=title),
+                y2=f"{field}_high:Q",
+                color=series,
+                tooltip=tooltip,
+            ),
+            base.mark_line(point=alt.OverlayMarkDef(size=70, filled=True)).encode(
+                x=x, y=y, color=series, tooltip=tooltip
+            ),
+            base.transform_filter(f"datum.{flag}")
+            .mark_point(size=260, shape="circle", filled=False, strokeWidth=2.5, color="black")
+            .encode(x=x, y=y, tooltip=tooltip),
+            base.transform_filter(f"datum.{flag}")
+            .transform_calculate(what=f"'{flag_name} (k = ' + datum.k + ')'")
+            .mark_text(align="left", dx=10, dy=-14, fontSize=12, fontWeight="bold")
+            .encode(x=x, y=y, text="what:N"),
+        ]
+        if shown_run_k:
+            layers.insert(
+                0,
+                alt.Chart(pl.DataFrame({"k": [run_k], "series": ["k of this run"]}))
+                .mark_rule(strokeDash=[5, 4], strokeWidth=1.5)
+                .encode(x=x, color=series, tooltip=[alt.Tooltip("k:Q", title="k of this run")]),
+            )
+        return alt.layer(*layers).properties(width=430, height=360)
+
+    panels = []
+    title_stability = "adjusted Rand between resamples (0 to 1)"
+    if has_stability:
+        threshold = (
+            alt.Chart(pl.DataFrame({"stable": [stable], "series": [threshold_name]}))
+            .mark_rule(strokeDash=[6, 4])
+            .encode(
+                y=alt.Y("stable:Q", title=title_stability),
+                color=series,
+                tooltip=[alt.Tooltip("stable:Q", title="stable from")],
+            )
+        )
+        panels.append(
+            panel(
+                "stability_mean",
+                stability_name,
+                title_stability,
+                "is_suggested",
+                "suggested",
+                [threshold],
+            )
+        )
+    if has_gap:
+        panels.append(
+            panel("gap", gap_name, "gap statistic (log units)", "is_gap_choice", "gap rule")
+        )
+    frame_note = frame.filter(pl.col("is_suggested"))
+    reason = frame_note["suggestion_reason"][0] if frame_note.height else ""
+    sweep_id = frame["sweep_id"][0]
+    return _finish(
+        alt.hconcat(*panels, spacing=40).properties(
+            title=_title(
+                "Choosing k: stability and gap statistic",
+                [
+                    f"Sweep {sweep_id}: bars are ± one standard deviation (stability) and ± s_k "
+                    "(gap); circled: the suggested k and the gap rule's k.",
+                    *([f"Suggested: {reason}"] if reason else []),
+                ],
+            )
+        )
+    )

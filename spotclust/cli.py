@@ -327,36 +327,63 @@ def cluster(k, repeat_run, no_charts, charts_dir, quiet, db, **options):
 @click.option(
     "--no-silhouette", is_flag=True, help="Skip the silhouette (inertia and cheap scores only)."
 )
+@click.option(
+    "--stability",
+    "stability_pairs",
+    type=int,
+    default=10,  # sweeps.DEFAULT_STABILITY (not imported: --help must stay fast)
+    show_default=True,
+    metavar="N",
+    help="Resample pairs per k for stability (adjusted Rand between them); 0 skips it.",
+)
+@click.option("--gap", is_flag=True, help="Also compute the gap statistic and the gap rule.")
+@click.option(
+    "--gap-refs",
+    type=int,
+    default=None,
+    metavar="N",
+    help="Uniform reference datasets per k for the gap statistic [default 5]; implies --gap.",
+)
 @model_options
 @db_option
-def sweep(k_range, no_silhouette, quiet, db, **options):
-    """Fit k-means for each k and score it: the elbow plot's numbers, and a suggested k."""
-    from spotclust.sweeps import parse_k_range
+def sweep(k_range, no_silhouette, stability_pairs, gap, gap_refs, quiet, db, **options):
+    """Fit k-means for each k and score it: the elbow plot's numbers, stability, optionally
+    the gap statistic, and a suggested k with the evidence for it."""
+    from spotclust.sweeps import DEFAULT_GAP_REFS, parse_k_range
     from spotclust.sweeps import sweep as run_sweep
 
     ks = parse_k_range(k_range)
     config = _config(2, **options)  # k itself comes from the range
+    if gap_refs is None:
+        gap_refs = DEFAULT_GAP_REFS if gap else 0
     with _progress(quiet, total=len(ks), label="sweep") as on_k:
         result = run_sweep(
-            ks, config, db, on_k=lambda k: on_k(f"k={k}"), score_silhouette=not no_silhouette
+            ks,
+            config,
+            db,
+            on_k=lambda k: on_k(f"k={k}"),
+            score_silhouette=not no_silhouette,
+            stability_pairs=stability_pairs,
+            gap_refs=gap_refs,
         )
-    rows = [
-        (
-            r["k"],
-            r["inertia"],
-            r["silhouette"],
-            r["calinski_harabasz"],
-            r["davies_bouldin"],
-            ("knee " if r["k"] == result.knee_k else "")
-            + ("best silhouette" if r["k"] == result.best_silhouette_k else ""),
-        )
-        for r in result.rows
-    ]
-    echo(render(["k", "inertia", "silhouette", "calinski_harabasz", "davies_bouldin", ""], rows))
-    echo(
-        f"sweep {result.sweep_id}: suggested k = {result.suggested_k} "
-        f"(knee of inertia: {result.knee_k}; best silhouette: {result.best_silhouette_k})"
-    )
+
+    def plus_minus(value, error):
+        return None if value is None else f"{value:.3f} ± {error:.3f}"
+
+    columns = ["k", "inertia", "silhouette", "calinski_harabasz", "davies_bouldin"]
+    rows = []
+    for r in result.rows:
+        row = [r["k"], r["inertia"], r["silhouette"], r["calinski_harabasz"], r["davies_bouldin"]]
+        if result.stability_pairs:
+            row.append(plus_minus(r["stability_mean"], r["stability_std"]))
+        if result.gap_refs:
+            row.append(plus_minus(r["gap"], r["gap_se"]))
+        rows.append((*row, ", ".join(result.picks(r["k"]))))
+    columns += ["stability (ARI)"] if result.stability_pairs else []
+    columns += ["gap"] if result.gap_refs else []
+    echo(render([*columns, ""], rows))
+    echo(f"sweep {result.sweep_id}: suggested k = {result.suggested_k} ({result.evidence})")
+    echo(f"why: {result.suggestion_reason}")
 
 
 @cli.command()
@@ -498,6 +525,102 @@ def explain(run_id, top, fmt, db):
             [(t["track_name"], t["artists"], t["genre"], t["distance"]) for t in e.representative],
             fmt,
         ))  # fmt: skip
+
+
+@cli.command()
+@click.argument("run_a", type=int)
+@click.argument("run_b", type=int)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Chart page to write [default: charts/compare_A_B.html].",
+)
+@click.option("--no-chart", is_flag=True, help="Do not write the chart page.")
+@format_option
+@db_option
+def compare(run_a, run_b, out, no_chart, fmt, db):
+    """Compare two runs on their common tracks: adjusted Rand, NMI, and how tracks moved
+    between clusters (the contingency table). With csv or json, stdout holds the table only."""
+    from spotclust.compare import CONTINGENCY_COLUMNS, save_chart
+    from spotclust.compare import compare as run_compare
+
+    result = run_compare(run_a, run_b, db)
+    to_stderr = fmt in ("csv", "json")  # keep stdout parseable
+    click.echo(result.summary, err=to_stderr)
+    rows = [[cell[c] for c in CONTINGENCY_COLUMNS] for cell in result.contingency]
+    echo(render(list(CONTINGENCY_COLUMNS), rows, fmt))
+    if not no_chart:
+        click.echo(f"Chart: open {save_chart(result, out)}", err=to_stderr)
+
+
+@cli.command()
+@click.option(
+    "--run", "run_id", type=int, default=None, help="Run to export [default: the latest]."
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["parquet", "csv"]),
+    default=None,
+    help="File format [default: from the --out suffix; parquet when it has none].",
+)
+@click.option("--out", required=True, type=click.Path(), help="File to write (.parquet or .csv).")
+@db_option
+def export(run_id, fmt, out, db):
+    """Write a run's assignments with the tracks' details and cluster labels to a file."""
+    from spotclust.export import export as run_export
+
+    path, rows = run_export(run_id, fmt, out=out, db=db)
+    echo(f"exported {rows} rows to {path}")
+
+
+@cli.command("run")
+@click.argument("path", required=False, type=click.Path(dir_okay=True))
+@click.option("--k", type=int, default=4, show_default=True, help="Number of clusters.")
+@click.option(
+    "--sweep",
+    "k_range",
+    default="1..10",
+    show_default=True,
+    help="The elbow step's k range (as the notebook: 1..10), or 'none' to skip it.",
+)
+@click.option(
+    "--sweep-silhouette", is_flag=True, help="Also score every k of the sweep by silhouette."
+)
+@click.option(
+    "--stability",
+    "stability_pairs",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Resample pairs per k for the sweep's stability (0 skips it).",
+)
+@click.option("--no-charts", is_flag=True, help="Do not write the chart pages.")
+@click.option(
+    "--charts-dir",
+    type=click.Path(file_okay=False),
+    default="charts",
+    show_default=True,
+    help="Where the chart pages go.",
+)
+@model_options
+@db_option
+@click.pass_context
+def run_all(ctx, path, k, k_range, sweep_silhouette, stability_pairs, quiet, db, **options):
+    """The whole analysis in one go: ingest PATH (default: the shipped dataset), the elbow
+    sweep, cluster with K, profiles and genres, and the chart pages.
+
+    The same as `ingest`, `sweep` and `cluster` one after another, in one process.
+    """
+    no_charts, charts_dir = options.pop("no_charts"), options.pop("charts_dir")
+    ctx.invoke(ingest, path=path, db=db)
+    if k_range.lower() != "none":
+        ctx.invoke(sweep, k_range=k_range, no_silhouette=not sweep_silhouette,
+                   stability_pairs=stability_pairs, gap=False, gap_refs=None, quiet=quiet,
+                   db=db, **options)  # fmt: skip
+    ctx.invoke(cluster, k=k, repeat_run=None, no_charts=no_charts, charts_dir=charts_dir,
+               quiet=quiet, db=db, **options)  # fmt: skip
 
 
 def main() -> None:

@@ -171,9 +171,20 @@ CREATE TABLE IF NOT EXISTS sweeps (
     silhouette_method   VARCHAR NOT NULL,   -- 'exact', 'sampled' or 'skipped'
     calinski_harabasz   DOUBLE,
     davies_bouldin      DOUBLE,
-    seconds             DOUBLE NOT NULL,
+    seconds             DOUBLE NOT NULL,    -- spent on this k: fit, scores, stability, gap
     is_knee             BOOLEAN NOT NULL,   -- the knee of the inertia curve
-    is_best_silhouette  BOOLEAN NOT NULL
+    is_best_silhouette  BOOLEAN NOT NULL,
+    -- Evidence added later: NULL in the rows of older sweeps, and when it was not measured.
+    stability_mean      DOUBLE,             -- mean adjusted Rand between clusterings of resample pairs
+    stability_std       DOUBLE,
+    stability_pairs     INTEGER,            -- resample pairs per k (--stability)
+    gap                 DOUBLE,             -- gap statistic (Tibshirani 2001)
+    gap_se              DOUBLE,             -- its s_k = sd * sqrt(1 + 1/refs)
+    gap_refs            INTEGER,            -- uniform reference datasets per k (--gap-refs)
+    is_most_stable      BOOLEAN,
+    is_gap_choice       BOOLEAN,            -- smallest k with gap_k >= gap_next - s_next
+    is_suggested        BOOLEAN,
+    suggestion_reason   VARCHAR             -- why the suggested k (the same on every row of a sweep)
 );
 COMMENT ON TABLE sweeps IS 'Elbow sweeps: inertia, silhouette, Calinski-Harabasz, Davies-Bouldin per k';
 

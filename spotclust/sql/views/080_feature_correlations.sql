@@ -1,6 +1,7 @@
 -- feature_correlations: Pearson r between every pair of numeric audio features over clean tracks (grain: one row per ordered feature pair, diagonal included)
 -- One corr() pass per feature against all columns at once (COLUMNS(*)), then to long format.
-CREATE OR REPLACE VIEW feature_correlations AS
+-- Materialized as a table at ingest: 225 rows that charts and feature_selection read often.
+CREATE OR REPLACE TABLE feature_correlations AS
 WITH features AS (
     SELECT
         popularity::DOUBLE AS popularity,
