@@ -329,3 +329,27 @@ def test_repeat_reruns_a_recorded_run_and_checks_the_assignments(grouped_db):
     assert row[4] == fetch(grouped_db, "SELECT data_sha256 FROM runs WHERE run_id = 1")[0][0]
     missing = invoke("cluster", "--repeat", "9", "--db", str(grouped_db))
     assert missing.exit_code != 0 and "no run 9" in missing.output
+
+
+def test_run_does_the_whole_analysis_in_one_command(tmp_path):
+    source = tmp_path / "grouped.csv"
+    write_grouped_csv(source)
+    db, pages = tmp_path / "w.duckdb", tmp_path / "pages"
+    result = CliRunner().invoke(
+        cli,
+        ["run", str(source), "--k", "3", "--sweep", "1..5", "--n-init", "2", "--db", str(db),
+         "--charts-dir", str(pages)],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert fetch(db, "SELECT count(*) FROM ingests") == [(1,)]
+    assert fetch(db, "SELECT list(k ORDER BY k), count(silhouette) FROM sweeps") == [
+        ([1, 2, 3, 4, 5], 0)
+    ]
+    assert fetch(db, "SELECT k, rows_used FROM runs") == [(3, 360)]
+    assert (pages / "index.html").exists() and "suggested k = 3" in result.output
+    skipped = CliRunner().invoke(cli, ["run", str(source), "--sweep", "none", "--no-charts",
+                                       "--db", str(db)])  # fmt: skip
+    assert skipped.exit_code == 0, skipped.output
+    assert fetch(db, "SELECT count(*) FROM ingests") == [(2,)]
+    assert fetch(db, "SELECT count(DISTINCT sweep_id) FROM sweeps") == [(1,)]
+    assert fetch(db, "SELECT count(*) FROM runs") == [(2,)]
