@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -536,10 +536,6 @@ def cluster_summary(con: duckdb.DuckDBPyConnection, run_id: int) -> list[dict]:
     )
     columns = [d[0] for d in result.description]
     return [dict(zip(columns, row, strict=True)) for row in result.fetchall()]
-
-
-def config_dict(config: ClusterConfig) -> dict:
-    return asdict(config)
 
 
 @dataclass(frozen=True)
