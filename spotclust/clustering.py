@@ -211,8 +211,9 @@ def stream_fit(
     """
     n_features = len(source.features)
 
-    def batches():  # in a seeded shuffled order: files sorted by genre need mixed batches
-        return source.batches(shuffle_seed=config.seed)
+    # Files sorted by genre need mixed batches: shuffle once, then every pass reads in order.
+    source = source.shuffled(config.seed)
+    batches = source.batches
 
     stage("scale")
     t = time.perf_counter()

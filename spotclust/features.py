@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import duckdb
 import numpy as np
@@ -68,22 +68,21 @@ class FeatureSource:
     table: str
     rows: int
     genres: list[str]
+    is_shuffled: bool = False  # a shuffled copy is read in its stored order
 
-    def batches(
-        self, batch_rows: int = BATCH_ROWS, shuffle_seed: int | None = None
-    ) -> Iterator[FeatureBatch]:
-        """The rows in row_number order, or in a seeded pseudo-random order."""
+    def batches(self, batch_rows: int = BATCH_ROWS) -> Iterator[FeatureBatch]:
+        """The rows in row_number order (a shuffled copy keeps its own order)."""
         # Feature names were checked against feature_candidates, so quoting them is safe.
         columns = ", ".join(f'CAST("{f}" AS DOUBLE) AS "{f}"' for f in self.features)
+        order = "" if self.is_shuffled else "ORDER BY row_number"
         relation = self.con.sql(
             f"""
             SELECT row_number, CAST(list_position($genres, genre) - 1 AS SMALLINT) AS genre,
                    {columns}
             FROM {self.table}
-            ORDER BY {"row_number" if shuffle_seed is None else "hash(row_number, $seed)"}
+            {order}
             """,
-            params={"genres": self.genres}
-            | ({} if shuffle_seed is None else {"seed": shuffle_seed}),
+            params={"genres": self.genres},
         )
         for batch in relation.to_arrow_reader(batch_rows):
             frame = pl.from_arrow(batch)
@@ -92,6 +91,23 @@ class FeatureSource:
                 genre=frame["genre"].to_numpy(),
                 matrix=frame.select(self.features).to_numpy().astype(np.float64, copy=False),
             )
+
+    def shuffled(self, seed: int) -> FeatureSource:
+        """A copy of the rows in a seeded pseudo-random order, in a temporary table.
+
+        Streaming passes read it in its stored order: the shuffle (a sort) happens once,
+        not once per pass. DuckDB spills the copy to disk beyond its memory budget.
+        """
+        columns = ", ".join(f'"{f}"' for f in self.features)
+        self.con.execute(
+            f"""
+            CREATE OR REPLACE TEMP TABLE shuffled_rows AS
+            SELECT row_number, genre, {columns} FROM {self.table}
+            ORDER BY hash(row_number, $seed)
+            """,
+            {"seed": seed},
+        )
+        return replace(self, table="shuffled_rows", is_shuffled=True)
 
     def load(self) -> FeatureBatch:
         """Every row at once, filled batch by batch into arrays allocated once."""

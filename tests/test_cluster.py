@@ -275,6 +275,15 @@ def test_minibatch_streams_from_duckdb_and_recovers_the_groups(grouped_db):
     assert fetch(grouped_db, "SELECT count(DISTINCT space) FROM centroids") == [(3,)]
     sizes = fetch(grouped_db, "SELECT size FROM cluster_summary ORDER BY cluster")
     assert [s for (s,) in sizes] == sorted((s for (s,) in sizes), reverse=True)
+    # streamed in a seeded shuffled order: the same seed gives the same result
+    again = invoke("cluster", "--k", "3", "--algorithm", "minibatch", "--db", str(grouped_db))
+    assert again.exit_code == 0, again.output
+    first, second = (
+        fetch(grouped_db, "SELECT cluster, distance FROM assignments WHERE run_id = ? "
+              "ORDER BY row_number", [r])
+        for r in (1, 2)
+    )  # fmt: skip
+    assert first == second
 
 
 def test_cluster_on_the_shipped_dataset(tmp_path):
