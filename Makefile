@@ -21,6 +21,9 @@ run: install
 test: install
 	$(BIN)/pytest
 
+bench: install
+	$(BIN)/python benchmarks/run.py --wait-quiet 60
+
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

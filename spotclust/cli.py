@@ -575,6 +575,26 @@ def export(run_id, fmt, out, db):
     echo(f"exported {rows} rows to {path}")
 
 
+@cli.command()
+@click.option("--rows", type=int, required=True, help="How many tracks to write.")
+@click.option(
+    "--out", required=True, type=click.Path(dir_okay=False), help=".csv, .csv.gz or .parquet"
+)
+@click.option("--seed", type=int, default=0, show_default=True, help="Same seed, same file.")
+@click.option(
+    "--source",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Fit the per-genre distributions to this file [default: the shipped dataset].",
+)
+def synth(rows, out, seed, source):
+    """Write synthetic tracks with the dataset's schema and per-genre distributions."""
+    from spotclust.synth import synthesize
+
+    path = synthesize(rows, out, seed=seed, source=source)
+    echo(f"wrote {rows} synthetic tracks to {path}")
+
+
 @cli.command("run")
 @click.argument("path", required=False, type=click.Path(dir_okay=True))
 @click.option("--k", type=int, default=4, show_default=True, help="Number of clusters.")

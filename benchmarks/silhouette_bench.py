@@ -1,0 +1,117 @@
+"""Exact silhouette: scikit-learn's silhouette_score against spotclust's, on the same data.
+
+usage:
+  python silhouette_bench.py prepare CSV OUT.npz [--rows N]
+                                                     the baseline's 2-D PCA points and k=4 labels
+                                                     (the first N of them with --rows)
+  python silhouette_bench.py sklearn DATA.npz        time sklearn.metrics.silhouette_score once
+  python silhouette_bench.py spotclust DATA.npz [--repeats N]
+                                                     time spotclust.silhouette.silhouette_score:
+                                                     the first call in this process (cold), then
+                                                     N more (warm)
+
+The data are made exactly as benchmarks/baseline_notebook.py makes them (pandas read_csv,
+dropna, the 12 features, StandardScaler, PCA(2, random_state=0), KMeans(4, random_state=0)),
+so the scikit-learn time is the silhouette stage of the baseline. Each mode prints one JSON
+line prefixed "RESULT ".
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+
+import numpy as np
+
+FEATURES = [
+    "popularity",
+    "explicit",
+    "danceability",
+    "energy",
+    "key",
+    "mode",
+    "speechiness",
+    "acousticness",
+    "instrumentalness",
+    "liveness",
+    "tempo",
+    "time_signature",
+]
+
+
+def prepare(csv: str, out: str, rows: int | None = None) -> dict:
+    import pandas as pd
+    from sklearn.cluster import KMeans
+    from sklearn.decomposition import PCA
+    from sklearn.preprocessing import StandardScaler
+
+    df = pd.read_csv(csv).dropna()
+    X = df[FEATURES].astype(float).to_numpy()
+    Xp = PCA(n_components=2, random_state=0).fit_transform(StandardScaler().fit_transform(X))
+    labels = KMeans(n_clusters=4, random_state=0).fit(Xp).labels_
+    if rows:  # a smaller problem, for smoke tests
+        Xp, labels = Xp[:rows], labels[:rows]
+    np.savez(out, X=Xp, labels=labels)
+    return {"rows": len(Xp), "dims": Xp.shape[1], "k": int(labels.max()) + 1}
+
+
+def _load(path: str) -> tuple[np.ndarray, np.ndarray]:
+    data = np.load(path)
+    return data["X"], data["labels"]
+
+
+def time_sklearn(path: str) -> dict:
+    from sklearn.metrics import silhouette_score
+
+    X, labels = _load(path)
+    t = time.perf_counter()
+    value = silhouette_score(X, labels)
+    return {"rows": len(X), "seconds": time.perf_counter() - t, "value": float(value)}
+
+
+def time_spotclust(path: str, repeats: int) -> dict:
+    t = time.perf_counter()
+    import numba
+
+    from spotclust.silhouette import silhouette_score
+
+    seconds_import = time.perf_counter() - t
+    X, labels = _load(path)
+    t = time.perf_counter()
+    value = silhouette_score(X, labels)  # loads the on-disk numba cache, or compiles
+    first = time.perf_counter() - t
+    warm, values = [], []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        values.append(silhouette_score(X, labels))
+        warm.append(time.perf_counter() - t)
+    return {
+        "rows": len(X),
+        "seconds_import": seconds_import,
+        "seconds_first_call": first,
+        "seconds_warm": warm,
+        "value": float(value),
+        "values_identical": all(v == value for v in values),
+        "threads": numba.get_num_threads(),
+        "threading_layer": numba.threading_layer(),
+    }
+
+
+def main(argv: list[str]) -> None:
+    mode = argv[1]
+    if mode == "prepare":
+        rows = int(argv[argv.index("--rows") + 1]) if "--rows" in argv else None
+        result = prepare(argv[2], argv[3], rows)
+    elif mode == "sklearn":
+        result = time_sklearn(argv[2])
+    elif mode == "spotclust":
+        repeats = int(argv[argv.index("--repeats") + 1]) if "--repeats" in argv else 3
+        result = time_spotclust(argv[2], repeats)
+    else:
+        raise SystemExit(__doc__)
+    print("RESULT " + json.dumps(result), flush=True)
+
+
+if __name__ == "__main__":
+    main(sys.argv)
