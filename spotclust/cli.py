@@ -18,6 +18,16 @@ from spotclust.output import FORMATS, render, render_json
 # `spotclust sql` and `spotclust tables` start in a fraction of a second.
 
 
+class OneLineUsageError(click.ClickException):
+    """A bad option or argument: one line naming it, with where to read about it; exit 2."""
+
+    exit_code = 2
+
+    def __init__(self, error: click.UsageError):
+        where = error.ctx.command_path if error.ctx is not None else "spotclust"
+        super().__init__(f"{error.format_message()} (see `{where} --help`)")
+
+
 class SpotclustGroup(click.Group):
     """Turns every SpotclustError into one line on stderr and exit status 1."""
 
@@ -28,12 +38,23 @@ class SpotclustGroup(click.Group):
             return super().invoke(ctx)
         except SpotclustError as exc:
             raise click.ClickException(str(exc)) from None
+        except click.UsageError as exc:
+            # click would print a usage block and a hint before the error: keep it one line.
+            raise OneLineUsageError(exc) from None
+        except RuntimeError as exc:
+            if str(exc) != "Query interrupted":
+                raise
+            # Ctrl-C inside a DuckDB query (DuckDB raises RuntimeError, not KeyboardInterrupt):
+            # the transaction has rolled back; say so in one line like any other Ctrl-C.
+            raise click.Abort() from None
         except duckdb.OutOfMemoryException:
             raise click.ClickException(
                 "DuckDB ran out of its memory budget: set SPOTCLUST_MEMORY_LIMIT higher "
                 f"(now {warehouse.memory_limit()}), e.g. SPOTCLUST_MEMORY_LIMIT=4GB"
             ) from None
         except duckdb.Error as exc:  # a bug or an environment problem: still one line
+            if problem := warehouse.explain_write_error(None, str(exc)):
+                raise click.ClickException(problem) from None  # e.g. the log cannot be made
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise click.ClickException(f"unexpected database error: {first}") from None
 
@@ -48,7 +69,7 @@ def db_option(command):
     """--db PATH (or SPOTCLUST_DB); default warehouse/spotclust.duckdb."""
     return click.option(
         "--db",
-        type=click.Path(),
+        type=click.Path(readable=False),
         envvar="SPOTCLUST_DB",
         default=None,
         help="Warehouse file [env SPOTCLUST_DB; default warehouse/spotclust.duckdb].",
@@ -72,7 +93,7 @@ def echo(text: str) -> None:
 
 
 @cli.command()
-@click.argument("path", required=False, type=click.Path(dir_okay=True))
+@click.argument("path", required=False, type=click.Path(dir_okay=True, readable=False))
 @db_option
 def ingest(path, db):
     """Load PATH (CSV, .csv.gz or Parquet) into the warehouse; default: the shipped dataset.
@@ -596,7 +617,7 @@ def synth(rows, out, seed, source):
 
 
 @cli.command("run")
-@click.argument("path", required=False, type=click.Path(dir_okay=True))
+@click.argument("path", required=False, type=click.Path(dir_okay=True, readable=False))
 @click.option("--k", type=int, default=4, show_default=True, help="Number of clusters.")
 @click.option(
     "--sweep",

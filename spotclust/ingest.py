@@ -16,7 +16,7 @@ from pathlib import Path
 import duckdb
 
 from spotclust import warehouse
-from spotclust.errors import InputFileError
+from spotclust.errors import InputFileError, WarehouseError
 
 # The Spotify Tracks columns and the types they are loaded as, in file order.
 COLUMN_TYPES: dict[str, str] = {
@@ -43,6 +43,7 @@ COLUMN_TYPES: dict[str, str] = {
 }
 # Names an unnamed leading index column gets from DuckDB, pandas or R exports.
 _INDEX_COLUMN = re.compile(r"^(column0+|unnamed: ?0|index|)$", re.IGNORECASE)
+_REPEATED = re.compile(r"(.+)_\d+")
 
 
 def shipped_dataset() -> Path:
@@ -119,7 +120,11 @@ def ingest(source: str | Path | None = None, db: str | Path | None = None) -> In
                 """
             ).fetchone()
         done = True
+    except duckdb.OutOfMemoryException:
+        raise  # not the file's fault: the CLI says to raise SPOTCLUST_MEMORY_LIMIT
     except duckdb.Error as exc:
+        if problem := warehouse.explain_write_error(target, str(exc)):
+            raise WarehouseError(problem) from exc  # the warehouse's fault, not the file's
         raise InputFileError(explain_load_error(path, str(exc))) from exc
     finally:
         con.close()
@@ -205,12 +210,22 @@ def _check_columns(con: duckdb.DuckDBPyConnection, path: Path, fmt: str) -> str 
     present = [n for n in names if n != index_column]
     missing = [c for c in COLUMN_TYPES if c not in present]
     extra = [c for c in present if c not in COLUMN_TYPES]
+    # DuckDB renames a repeated header name to name_1, name_2, ...: report the repeat itself.
+    repeated = {}
+    for name in extra:
+        base = _REPEATED.fullmatch(name)
+        if base and base.group(1) in present:
+            repeated[name] = base.group(1)
+    extra = [c for c in extra if c not in repeated]
     if not names or (missing and len(missing) == len(COLUMN_TYPES)):
         raise InputFileError(
             f"{path} does not look like the Spotify Tracks data (no known column in its header): "
             f"expected columns {', '.join(COLUMN_TYPES)}"
         )
     problems = []
+    if repeated:
+        twice = sorted(set(repeated.values()), key=present.index)
+        problems.append(f"column(s) {', '.join(twice)} appear more than once in the header")
     if missing:
         problems.append(f"missing column(s) {', '.join(missing)}")
     if extra:
@@ -269,6 +284,7 @@ def _check_parquet_types(con, path: Path, casts_from: str) -> None:
 
 
 _CSV_LINE = re.compile(r"CSV Error on Line: (\d+)")
+_MAX_LINE = re.compile(r"Maximum line size of (\d+) bytes exceeded")
 _CONVERT = re.compile(
     r'converting column "([^"]+)"\. Could not convert string "([^"]*)" to \'(\w+)\''
 )
@@ -279,6 +295,8 @@ def explain_load_error(path: Path, message: str) -> str:
     """Turn a DuckDB read error into one line that says what is wrong and what to do."""
     if _is_broken_gzip(path):  # DuckDB reads a damaged stream on and blames the garbage
         return f"{path} is a truncated or corrupt gzip file: compress or download it again"
+    if too_long := _MAX_LINE.search(message):
+        return _explain_long_line(path, int(too_long.group(1)))
     if "Error when sniffing file" in message:
         # DuckDB's sniffer gives up on any irregular row in its sample and only lists
         # generic "possible fixes" (which mention utf-8): find the culprit line ourselves.
@@ -302,6 +320,30 @@ def explain_load_error(path: Path, message: str) -> str:
         return f"{path} is not a valid Parquet file: export it again"
     first = message.strip().splitlines()[0] if message.strip() else "unknown error"
     return f"cannot load {path}: {first}"
+
+
+def _explain_long_line(path: Path, limit: int) -> str:
+    """A line longer than DuckDB reads (2 MB by default): find which, 1 MiB at a time."""
+    with path.open("rb") as f:
+        compressed = f.read(2) == b"\x1f\x8b"
+    line, length = 1, 0  # the line being read, and its bytes so far
+    try:
+        with gzip.open(path) if compressed else path.open("rb") as stream:
+            while (block := stream.read(1 << 20)) and length <= limit:
+                start = 0
+                while (end := block.find(b"\n", start)) != -1:
+                    length += end - start
+                    if length > limit:
+                        break
+                    line, length, start = line + 1, 0, end + 1
+                else:
+                    length += len(block) - start
+    except (OSError, EOFError, zlib.error):
+        pass  # a broken stream: the line reached so far is the best answer
+    return (
+        f"{path}: line {line} is longer than {limit:,} bytes (a track row is a few hundred): "
+        "it is not a CSV of tracks, or its line breaks are missing; fix that line"
+    )
 
 
 def _is_broken_gzip(path: Path) -> bool:

@@ -86,6 +86,10 @@ def load_model(con: duckdb.DuckDBPyConnection, run_id: int) -> RunModel:
         params,
     ).fetchall()
     features = [f[0] for f in feats]
+    # Names are pasted as identifiers in later queries: accept only the known features, in
+    # case someone edited run_features through `spotclust sql --write`.
+    if not features or not set(features) <= set(AUDIO_FEATURES):
+        raise ConfigError(f"run {run_id} has no usable stored model: run `spotclust cluster` again")
     loadings = None
     if pcs:
         rows = con.execute(

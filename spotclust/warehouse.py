@@ -6,8 +6,9 @@ import os
 import re
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 
@@ -16,9 +17,15 @@ import duckdb
 from spotclust.errors import WarehouseError
 
 DEFAULT_DB = Path("warehouse") / "spotclust.duckdb"
-SCHEMA_VERSION = 1
-# How long a command waits for another spotclust process to release the warehouse.
+# The layout of the warehouse this spotclust writes; recorded in spotclust_meta.
+# 0: before versioning (no spotclust_meta). 1: spotclust_meta. 2: row_checks, tracks,
+# track_genres and feature_correlations are tables materialized at ingest (they were views);
+# cluster_labels, run_features.pca_mean and the sweeps' evidence columns. See MIGRATIONS.
+SCHEMA_VERSION = 2
+# How long a command waits for another process to release the warehouse (DuckDB allows one
+# writer, or any number of readers, per file): SPOTCLUST_LOCK_TIMEOUT seconds, default 60.
 DEFAULT_LOCK_TIMEOUT_S = 60.0
+LOCK_TIMEOUT_ENV = "SPOTCLUST_LOCK_TIMEOUT"
 
 
 def default_db_path() -> Path:
@@ -42,7 +49,7 @@ def connect(
     read_only: bool = False,
     create: bool = False,
     external_access: bool = True,
-    lock_timeout: float = DEFAULT_LOCK_TIMEOUT_S,
+    lock_timeout: float | None = None,
 ) -> duckdb.DuckDBPyConnection:
     """Open the warehouse.
 
@@ -50,7 +57,10 @@ def connect(
     create: make a new warehouse if there is none (only ingest does); otherwise it must exist.
     external_access=False: queries cannot read or write files, ATTACH, INSTALL or LOAD
     (used for ad-hoc SQL so that a query can only see the warehouse).
-    If another process holds the write lock, wait up to lock_timeout seconds for it.
+    If another process holds the lock, wait up to lock_timeout seconds for it (default:
+    SPOTCLUST_LOCK_TIMEOUT, else 60), saying so once on stderr, then give up with a 'busy' error.
+    Every connection checks the schema version: a warehouse written by a newer spotclust is
+    refused, by every command, before anything reads or writes it.
     """
     db = Path(path) if path is not None else default_db_path()
     if db.is_dir():
@@ -69,28 +79,68 @@ def connect(
             db.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise WarehouseError(f"cannot create {db.parent}: {exc.strerror}; pass --db") from exc
+    timeout = lock_timeout_s() if lock_timeout is None else lock_timeout
     config = {} if external_access else {"enable_external_access": False}
-    deadline = time.monotonic() + lock_timeout
+    con = _open_waiting(db, read_only, config, timeout)
+    con = _configure(con)
+    try:
+        check_version(con, db)
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
+def lock_timeout_s() -> float:
+    """Seconds to wait for a busy warehouse: SPOTCLUST_LOCK_TIMEOUT, default 60."""
+    text = os.environ.get(LOCK_TIMEOUT_ENV, "").strip()
+    if not text:
+        return DEFAULT_LOCK_TIMEOUT_S
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value >= 0:  # also refuses nan
+        raise WarehouseError(
+            f"{LOCK_TIMEOUT_ENV}={text!r} is not a number of seconds: use e.g. 60 (0: do not wait)"
+        )
+    return value
+
+
+_HOLDER = re.compile(r"\(PID (\d+)\)")
+
+
+def _open_waiting(db: Path, read_only: bool, config: dict, timeout: float):
+    """duckdb.connect, waiting up to timeout seconds while another process holds the lock."""
+    deadline = time.monotonic() + timeout
     told = False
     while True:
         try:
-            con = duckdb.connect(str(db), read_only=read_only, config=config)
+            return duckdb.connect(str(db), read_only=read_only, config=config)
         except duckdb.IOException as exc:
             message = str(exc)
             if "lock" not in message.lower():
                 raise WarehouseError(_explain_open_error(db, message)) from exc
+            holder = _HOLDER.search(message)
+            who = f"process {holder.group(1)}" if holder else "another process"
             if time.monotonic() >= deadline:
+                waited = f"waited {timeout:g} s; " if timeout > 0 else ""
                 raise WarehouseError(
-                    f"warehouse {db} is busy: another spotclust command is writing to it; "
-                    "try again when it has finished"
-                ) from exc
+                    f"warehouse {db} is busy: {who} has it open (DuckDB lets one process "
+                    f"write, or several read, at a time); {waited}try again when it has "
+                    f"finished, or set {LOCK_TIMEOUT_ENV}=SECONDS to wait longer"
+                ) from None
             if not told:
-                print(f"waiting for another command to finish with {db} ...", file=sys.stderr)
+                print(
+                    f"waiting for {who} to finish with {db} "
+                    f"(up to {timeout:g} s, {LOCK_TIMEOUT_ENV}) ...",
+                    file=sys.stderr,
+                    flush=True,
+                )
                 told = True
-            time.sleep(0.25)
+            time.sleep(min(0.2, max(0.0, deadline - time.monotonic())))
         except duckdb.Error as exc:
             raise WarehouseError(_explain_open_error(db, str(exc))) from exc
-        return _configure(con)
 
 
 def _is_duckdb_file(db: Path) -> bool:
@@ -131,10 +181,42 @@ def memory_limit() -> str:
 def _explain_open_error(db: Path, message: str) -> str:
     if "not a valid DuckDB database" in message or "database file" in message.lower():
         return f"{db} is not a DuckDB warehouse: pass --db with another path, or move the file away"
-    if "Permission denied" in message or "Read-only file system" in message:
+    if "Could not read enough bytes" in message or "checksum" in message.lower():
+        return (
+            f"{db} is damaged or truncated (DuckDB cannot read it): restore it from a copy, "
+            "or pass --db with another path"
+        )
+    if "Read-only file system" in message:
+        return f"cannot write {db}: read-only file system; pass --db with a writable path"
+    if "Permission denied" in message or "Operation not permitted" in message:
         return f"cannot write {db}: permission denied; pass --db with a writable path"
     first_line = message.strip().splitlines()[0] if message.strip() else "unknown error"
     return f"cannot open warehouse {db}: {first_line}"
+
+
+_CANNOT_OPEN = re.compile(r'Cannot open file "([^"]+)": ([^\n]+)')
+
+
+def explain_write_error(db: str | Path | None, message: str) -> str | None:
+    """One line for a DuckDB error writing the warehouse db (None: any warehouse) or its
+    write-ahead log: a folder where the log cannot be created, a full disk. None for any
+    other error."""
+    found = _CANNOT_OPEN.search(message)
+    if found is None:
+        mine = False
+    elif db is None:
+        mine = found.group(1).endswith(".wal")
+    else:
+        target = Path(db).resolve()
+        mine = Path(found.group(1)).resolve() in (target, target.with_name(target.name + ".wal"))
+    if mine:
+        return (
+            f"cannot write {found.group(1)}: {found.group(2).strip()}: make its folder "
+            "writable or pass --db with a writable path; nothing was changed"
+        )
+    if "No space left on device" in message:
+        return f"cannot write {db or 'the warehouse'}: no space left on the device: free some"
+    return None
 
 
 @contextmanager
@@ -149,29 +231,198 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
     con.execute("COMMIT")
 
 
-def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """Create the tables that are missing and record the schema version."""
-    found = schema_version(con)
-    if found is not None and found > SCHEMA_VERSION:
-        raise WarehouseError(
-            f"this warehouse has schema version {found}, newer than this spotclust "
-            f"understands ({SCHEMA_VERSION}): upgrade spotclust"
-        )
+@contextmanager
+def _transaction_unless_open(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """A transaction of its own, or the caller's when one is already open (ingest's)."""
+    if _in_transaction(con):
+        yield
+        return
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
+
+
+def _in_transaction(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether con has an open transaction. (A failed BEGIN would abort the open one, so ask:
+    outside a transaction every statement runs in a transaction of its own, with a new id.)"""
+    # fetchall: a result left half-read would block the connection's next con.sql()
+    [(first,)] = con.execute("SELECT txid_current()").fetchall()
+    [(second,)] = con.execute("SELECT txid_current()").fetchall()
+    return first == second
+
+
+# ------------------------------------------------------------------------- schema versions
+
+
+def _create_tables(con: duckdb.DuckDBPyConnection) -> None:
     con.execute((_sql_dir() / "tables.sql").read_text())
-    con.execute(
-        "INSERT OR REPLACE INTO spotclust_meta VALUES ('schema_version', ?)",
-        [str(SCHEMA_VERSION)],
-    )
+
+
+# Values for the rows already there when a migration adds a NOT NULL column.
+BACKFILL: dict[tuple[str, str], str] = {
+    # PCA was fitted on the standardised features, whose means are 0 by construction: its
+    # centre in scaled units is 0 (to rounding) for every run made before it was recorded.
+    ("run_features", "pca_mean"): "0.0",
+}
+
+
+# (table, column, type, nullable) of the warehouse's own tables, in column order.
+_TABLE_COLUMNS = """
+    SELECT c.table_name, c.column_name, c.data_type, c.is_nullable
+    FROM duckdb_columns() AS c
+    JOIN duckdb_tables() AS t USING (database_name, schema_name, table_name)
+    WHERE c.database_name = current_database() AND c.schema_name = 'main' AND NOT t.internal
+    ORDER BY c.table_name, c.column_index
+"""
+
+
+def _add_missing_columns(con: duckdb.DuckDBPyConnection) -> None:
+    """Add the columns tables.sql defines that an older warehouse's tables lack.
+
+    Rows already there get the BACKFILL value (and the column its NOT NULL), or NULL: the
+    older spotclust did not record the value.
+    """
+    reference = duckdb.connect()  # tables.sql applied to an empty in-memory database
+    try:
+        reference.execute((_sql_dir() / "tables.sql").read_text())
+        wanted = reference.execute(_TABLE_COLUMNS).fetchall()
+    finally:
+        reference.close()
+    have = {(table, column) for table, column, _, _ in con.execute(_TABLE_COLUMNS).fetchall()}
+    tables = {table for table, _ in have}
+    # Names, types and values all come from our own tables.sql and BACKFILL, never a user.
+    for table, column, data_type, nullable in wanted:
+        if table not in tables or (table, column) in have:
+            continue  # (a missing table is made whole by tables.sql)
+        fill = BACKFILL.get((table, column))
+        if fill is None:
+            con.execute(f'ALTER TABLE "{table}" ADD COLUMN "{column}" {data_type}')
+            continue
+        con.execute(f'ALTER TABLE "{table}" ADD COLUMN "{column}" {data_type} DEFAULT {fill}')
+        if not nullable:
+            con.execute(f'ALTER TABLE "{table}" ALTER COLUMN "{column}" SET NOT NULL')
+        con.execute(f'ALTER TABLE "{table}" ALTER COLUMN "{column}" DROP DEFAULT')
+
+
+def _to_version_2(con: duckdb.DuckDBPyConnection) -> None:
+    _create_tables(con)  # tables added since (results, for a warehouse from before clustering)
+    _add_missing_columns(con)
+    apply_views(con)  # models that were views are tables now (and every view is current)
+
+
+# MIGRATIONS[n] takes a warehouse from version n - 1 to n. ensure_schema runs the ones a
+# warehouse needs in order, in one transaction, and records the new version.
+# Changing tables.sql or the kind of a model means: SCHEMA_VERSION + 1 and a migration here
+# (tests/test_schema.py pins the layout of each version and checks every upgrade path).
+MIGRATIONS: dict[int, tuple[str, Callable[[duckdb.DuckDBPyConnection], None]]] = {
+    1: ("record the schema version in spotclust_meta", _create_tables),
+    2: (
+        "materialize the models that are tables now; add the new tables and columns",
+        _to_version_2,
+    ),
+}
+# Tables that mark a warehouse made by spotclust before it recorded a schema version.
+_VERSION_0_TABLES = ("raw_tracks", "ingests")
+
+
+def _relations(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """name -> 'table' | 'view' for the user-made relations of the warehouse."""
+    rows = con.execute(
+        """
+        SELECT table_name, 'table' FROM duckdb_tables()
+        WHERE database_name = current_database() AND schema_name = 'main' AND NOT internal
+        UNION ALL
+        SELECT view_name, 'view' FROM duckdb_views()
+        WHERE database_name = current_database() AND schema_name = 'main' AND NOT internal
+        """
+    ).fetchall()
+    return dict(rows)
 
 
 def schema_version(con: duckdb.DuckDBPyConnection) -> int | None:
-    exists = con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'spotclust_meta'"
-    ).fetchone()[0]
-    if not exists:
-        return None
-    row = con.execute("SELECT value FROM spotclust_meta WHERE key = 'schema_version'").fetchone()
-    return int(row[0]) if row else None
+    """The warehouse's schema version; 0 before versioning; None for an empty database."""
+    relations = _relations(con)
+    if relations.get("spotclust_meta") == "table":
+        rows = con.execute(  # fetchall, never fetchone: see _in_transaction
+            "SELECT value FROM spotclust_meta WHERE key = 'schema_version'"
+        ).fetchall()
+        if rows:
+            row = rows[0]
+            try:
+                return int(row[0])
+            except ValueError:
+                raise WarehouseError(
+                    f"{_path_of(con)}: spotclust_meta holds an unreadable schema_version "
+                    f"{row[0]!r}: the warehouse was changed by hand; restore it from a copy"
+                ) from None
+        return 0
+    if any(relations.get(name) == "table" for name in _VERSION_0_TABLES):
+        return 0
+    return None
+
+
+def _path_of(con: duckdb.DuckDBPyConnection) -> str:
+    rows = con.execute(
+        "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
+    ).fetchall()
+    return rows[0][0] if rows and rows[0][0] else "the warehouse"
+
+
+def check_version(con: duckdb.DuckDBPyConnection, db: str | Path | None = None) -> None:
+    """Refuse a warehouse written by a newer spotclust (without touching it)."""
+    found = schema_version(con)
+    if found is not None and found > SCHEMA_VERSION:
+        raise WarehouseError(
+            f"{db or _path_of(con)} has schema version {found}, newer than this spotclust "
+            f"({_spotclust_version()}) understands ({SCHEMA_VERSION}): "
+            "upgrade spotclust (pip install -U spotclust); the warehouse was not changed"
+        )
+
+
+def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Make the warehouse the current layout before a command writes to it.
+
+    An empty database gets every table. An older spotclust warehouse is upgraded in place,
+    migration by migration, in one transaction (the caller's, if one is open): all or
+    nothing. A newer one, or a DuckDB file of some other application, is refused untouched.
+    """
+    found = schema_version(con)
+    if found == SCHEMA_VERSION:
+        return
+    check_version(con)
+    if found is None:
+        others = sorted(_relations(con))
+        if others:
+            raise WarehouseError(
+                f"{_path_of(con)} is a DuckDB file but not a spotclust warehouse "
+                f"(it holds {', '.join(others[:5])}"
+                f"{', ...' if len(others) > 5 else ''}): pass --db with another path"
+            )
+    with _transaction_unless_open(con):
+        if found is None:
+            _create_tables(con)
+        else:
+            for version in range(found + 1, SCHEMA_VERSION + 1):
+                MIGRATIONS[version][1](con)
+            con.execute(
+                "INSERT OR REPLACE INTO spotclust_meta VALUES ('upgraded_from', $v), "
+                "('upgraded_at', $at)",
+                {"v": str(found), "at": datetime.now(UTC).isoformat(timespec="seconds")},
+            )
+        con.execute(
+            "INSERT OR REPLACE INTO spotclust_meta VALUES ('schema_version', $v)",
+            {"v": str(SCHEMA_VERSION)},
+        )
+
+
+def _spotclust_version() -> str:
+    from spotclust import __version__
+
+    return __version__
 
 
 _HEADER = re.compile(r"^--\s*(\w+)\s*:\s*(.+)$")
@@ -184,11 +435,19 @@ def apply_views(con: duckdb.DuckDBPyConnection) -> None:
     Most models are views; the few whose file says CREATE OR REPLACE TABLE are materialized
     here, once per ingest, because computing them on every query would cost too much.
     """
+    existing = _relations(con)
     for f in view_files():
         text = f.read_text()
+        create = _CREATE.search(text)
+        if create:
+            kind, name = create.groups()
+            # A warehouse of an older layout may hold the model as the other kind (a view
+            # now materialized as a table): CREATE OR REPLACE cannot change the kind.
+            other = existing.get(name)
+            if other is not None and other != kind.lower():
+                con.execute(f'DROP {other.upper()} "{name}"')
         con.execute(text)
         header = _HEADER.match(text.splitlines()[0])
-        create = _CREATE.search(text)
         if header and create:
             kind, name = create.groups()
             con.execute(f"COMMENT ON {kind} {name} IS $${header.group(2).strip()}$$")
@@ -208,9 +467,17 @@ def list_relations(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, int, 
     ).fetchall()
     out = []
     for name, kind, description in relations:
-        rows = con.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0]
+        try:  # a name is an identifier, not a value: quoted, never bound
+            [(rows,)] = con.execute(f"SELECT count(*) FROM {quote_identifier(name)}").fetchall()
+        except duckdb.Error:  # e.g. a view of the user's whose table has gone
+            rows = None
         out.append((name, kind, rows, description))
     return out
+
+
+def quote_identifier(name: str) -> str:
+    """A table, view or column name as a SQL identifier, whatever characters it holds."""
+    return '"' + name.replace('"', '""') + '"'
 
 
 def run_query(
@@ -237,6 +504,8 @@ def run_query(
 
 def _explain_query_error(message: str, write: bool) -> str:
     first = message.strip().splitlines()[0] if message.strip() else "unknown error"
+    if "Values were not provided for the following parameters" in message:
+        return f"SQL error: {first} — bind each one with -p NAME VALUE"
     if "read-only" in message and not write:
         return f"{first} — the warehouse is opened read-only: pass --write to change it"
     if any(

@@ -11,13 +11,13 @@ from datetime import datetime
 import pytest
 
 REQUIRED_RELATIONS = {
-    "tracks": "view",
+    "tracks": "table",
     "raw_tracks": "table",
     "ingests": "table",
     "cleaning_report": "view",
-    "feature_correlations": "view",
+    "feature_correlations": "table",
     "feature_selection": "view",
-    "track_genres": "view",
+    "track_genres": "table",
 }
 # three genres and the total: text of different lengths, numbers of 3 and 6 digits
 GENRE_COUNTS = (

@@ -1,0 +1,586 @@
+"""Crashes mid-write and two commands at once, with real processes.
+
+Kill tests (the slow part of this file, about a minute; CI runs them): `spotclust ingest`
+(the full shipped dataset over a small warehouse), `spotclust cluster` and `spotclust sweep`
+(on the full dataset) are started as processes and killed with SIGKILL at several moments:
+after 0.2 and 0.6 s (and 1.5 s for ingest), as soon as the process holds the warehouse's
+lock, when DuckDB's write-ahead log appears (the write transaction under way), when the log
+holds the commit (not yet checkpointed into the file), and 90% through a reference run of
+the same command. Afterwards the warehouse must open (read-only with the log still there,
+then read-write) and hold either exactly the previous state or the complete new one: never
+part of a run, a sweep or an ingest. Run with -s to see which state each kill left.
+
+Two at once: DuckDB lets one process write, or several read, a file at a time. A command
+that finds the warehouse busy waits for it (saying so once on stderr), up to
+SPOTCLUST_LOCK_TIMEOUT seconds (default 60), then says in one line that it is busy.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from spotclust import warehouse
+
+SMALL_CLUSTER = ["cluster", "--k", "3", "--n-init", "2", "--no-charts", "-q"]
+# On the full dataset: one restart and a sampled silhouette keep a run to a few seconds.
+CLUSTER = ["cluster", "--k", "3", "--n-init", "1", "--silhouette-sample", "2000"]
+CLUSTER += ["--no-charts", "-q"]
+SWEEP = ["sweep", "--k", "2..4", "--n-init", "1", "--no-silhouette", "-q"]  # 3 rows a sweep
+INGEST = ["ingest"]  # the shipped dataset: 114,000 rows
+# Correlations summed in parallel differ in the last bits from one ingest to the next:
+# compared by row count.
+PARALLEL_SUMS = ("feature_correlations",)
+RUN_TABLES = (
+    "assignments",
+    "centroids",
+    "cluster_profiles",
+    "run_features",
+    "pca_components",
+    "cluster_labels",
+)
+# The file's rows and the models materialized from them at ingest (tables in views/).
+DATA_TABLES = (
+    "raw_tracks",
+    *(
+        f.name[4:-4]
+        for f in warehouse.view_files()
+        if f"CREATE OR REPLACE TABLE {f.name[4:-4]}" in f.read_text()
+    ),
+)
+
+
+# ======================================================================= processes and locks
+
+
+def _spotclust() -> list[str]:
+    script = Path(sys.executable).parent / "spotclust"
+    return [str(script)] if script.is_file() else [sys.executable, "-m", "spotclust.cli"]
+
+
+def _env(extra: dict | None = None) -> dict:
+    env = {k: v for k, v in os.environ.items() if k not in ("SPOTCLUST_DB",)}
+    env.pop("SPOTCLUST_LOCK_TIMEOUT", None)
+    return env | (extra or {})
+
+
+@dataclass
+class Proc:
+    popen: subprocess.Popen
+    out: Path
+    err: Path
+
+    @property
+    def pid(self) -> int:
+        return self.popen.pid
+
+    def wait(self, timeout: float = 600) -> int:
+        return self.popen.wait(timeout=timeout)
+
+    @property
+    def stdout(self) -> str:
+        return self.out.read_text()
+
+    @property
+    def stderr(self) -> str:
+        return self.err.read_text()
+
+
+def start(args, db: Path, cwd: Path, env: dict | None = None, tag: str = "p") -> Proc:
+    """`spotclust ARGS --db DB` as a process, its output going to files (never a full pipe)."""
+    out, err = cwd / f"{tag}.out", cwd / f"{tag}.err"
+    with out.open("w") as o, err.open("w") as e:
+        popen = subprocess.Popen(
+            [*_spotclust(), *(str(a) for a in args), "--db", str(db)],
+            cwd=cwd,
+            env=_env(env),
+            stdout=o,
+            stderr=e,
+        )
+    return Proc(popen, out, err)
+
+
+def run(args, db: Path, cwd: Path, env: dict | None = None, tag: str = "r") -> Proc:
+    proc = start(args, db, cwd, env, tag)
+    proc.wait()
+    return proc
+
+
+def lock_holders(db: Path) -> set[int]:
+    """pids holding a POSIX lock on db, from /proc/locks (waiters, marked ->, excluded)."""
+    try:
+        inode = db.stat().st_ino
+        text = Path("/proc/locks").read_text()
+    except OSError:
+        return set()
+    holders = set()
+    for line in text.splitlines():
+        parts = line.split()
+        if "->" in parts or len(parts) < 6:
+            continue
+        if parts[5].endswith(f":{inode}"):
+            holders.add(int(parts[4]))
+    return holders
+
+
+def wait_for_lock(db: Path, proc: Proc, timeout: float = 300) -> bool:
+    """True once proc holds the warehouse's lock; False if it ended first."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.pid in lock_holders(db):
+            return True
+        if proc.popen.poll() is not None:
+            return False
+        time.sleep(0.01)
+    raise AssertionError(f"process {proc.pid} never took the lock")
+
+
+@pytest.fixture(autouse=True)
+def _needs_proc_locks():
+    if not Path("/proc/locks").exists():
+        pytest.skip("needs /proc/locks (Linux) to see who holds the warehouse")
+
+
+HOLDER = """
+import sys, time, duckdb
+con = duckdb.connect(sys.argv[1], read_only=sys.argv[2] == "read")
+print("holding", flush=True)
+time.sleep(float(sys.argv[3]))
+con.close()
+"""
+
+
+class Holder:
+    """A plain DuckDB process holding the warehouse open (to read or write) for a while."""
+
+    def __init__(self, db: Path, mode: str, seconds: float = 120):
+        self.popen = subprocess.Popen(
+            [sys.executable, "-c", HOLDER, str(db), mode, str(seconds)],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert self.popen.stdout.readline().strip() == "holding"
+        self.pid = self.popen.pid
+
+    def release(self) -> None:
+        if self.popen.poll() is None:
+            self.popen.terminate()
+        self.popen.wait(timeout=60)
+        self.popen.stdout.close()
+
+
+# ============================================================================ the warehouse
+
+
+def fingerprint(db: Path) -> dict:
+    """Every table's rows as (count, sum of row hashes), per run_id or sweep_id where the
+    table has one; the sequences; the views. Equal fingerprints: equal warehouses."""
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        out = {}
+        for table, columns in con.execute(
+            "SELECT c.table_name, list(c.column_name) FROM duckdb_columns() AS c "
+            "JOIN duckdb_tables() AS t USING (database_name, schema_name, table_name) "
+            "WHERE c.schema_name = 'main' AND NOT t.internal GROUP BY 1"
+        ).fetchall():
+            key = next((k for k in ("run_id", "sweep_id") if k in columns), None)
+            by = f"{key}" if key else "NULL"
+            out[table] = {
+                group: (n, h)
+                for group, n, h in con.execute(
+                    f'SELECT {by}, count(*), sum(hash(t)::HUGEINT) FROM "{table}" AS t GROUP BY ALL'
+                ).fetchall()
+            }
+        out["(sequences)"] = con.execute(
+            "SELECT sequence_name, last_value FROM duckdb_sequences() ORDER BY 1"
+        ).fetchall()
+        out["(views)"] = con.execute(
+            "SELECT view_name FROM duckdb_views() WHERE NOT internal ORDER BY 1"
+        ).fetchall()
+        return out
+    finally:
+        con.close()
+
+
+def counts(fp: dict, table: str, group) -> int:
+    return fp[table].get(group, (0, 0))[0]
+
+
+def opens_after_a_crash(db: Path) -> bool:
+    """The warehouse opens read-only (replaying a left-over log), then read-write (which
+    checkpoints the log into the file), then again. Returns whether the crash left a log."""
+    wal = db.with_name(db.name + ".wal")
+    had_wal = wal.exists()
+    for read_only in (True, False, True):
+        con = duckdb.connect(str(db), read_only=read_only)
+        con.execute("SELECT count(*) FROM raw_tracks").fetchall()
+        con.close()
+    return had_wal
+
+
+def next_write_folds_the_log(db: Path) -> None:
+    """DuckDB keeps a replayed log until the next change is checkpointed (a CHECKPOINT with
+    nothing new to write leaves it): after one write and a close, no log is left."""
+    con = duckdb.connect(str(db))
+    con.execute("CREATE TABLE after_the_crash AS SELECT 1 AS x")
+    con.close()
+    wal = db.with_name(db.name + ".wal")
+    assert not wal.exists() or wal.stat().st_size == 0
+
+
+@pytest.fixture(scope="session")
+def small_loaded(tmp_path_factory, small_template, run_cli) -> Path:
+    db = tmp_path_factory.mktemp("conc_small") / "small.duckdb"
+    shutil.copyfile(small_template, db)
+    for args in (SMALL_CLUSTER, ["sweep", "--k", "2..3", "--n-init", "1", "-q"]):
+        done = run_cli(*args, "--db", db)
+        assert done.exit_code == 0, done.output
+    return db
+
+
+@pytest.fixture(scope="session")
+def full_loaded(tmp_path_factory, full_db, run_cli) -> Path:
+    """The full shipped dataset with a run and a sweep."""
+    db = tmp_path_factory.mktemp("conc_full") / "full.duckdb"
+    shutil.copyfile(full_db, db)
+    for args in (CLUSTER, ["sweep", "--k", "2..3", "--n-init", "1", "--no-silhouette", "-q"]):
+        done = run_cli(*args, "--db", db)
+        assert done.exit_code == 0, done.output
+    return db
+
+
+# ================================================================================ kill tests
+
+
+def _kill_moments(reference_seconds: float, early: tuple[float, ...]):
+    """(name, trigger): trigger(proc, db, seconds since start) says when to kill."""
+
+    def after(seconds):
+        return lambda proc, db, t: t >= seconds
+
+    def wal_size(db) -> int | None:
+        try:
+            return db.with_name(db.name + ".wal").stat().st_size
+        except FileNotFoundError:
+            return None
+
+    return [
+        *((f"{s:g} s", after(s)) for s in early),
+        ("holds the lock", lambda proc, db, t: proc.pid in lock_holders(db)),
+        ("log appears", lambda proc, db, t: wal_size(db) is not None),
+        # the commit is in the log, the data not yet checkpointed into the file
+        ("log written", lambda proc, db, t: (wal_size(db) or 0) > 4096),
+        ("90%", after(0.9 * reference_seconds)),
+    ]
+
+
+def _kill_at(proc: Proc, db: Path, trigger) -> str:
+    """SIGKILL proc when trigger fires; returns 'killed', or 'finished' if it ended first."""
+    started = time.monotonic()
+    while proc.popen.poll() is None and not trigger(proc, db, time.monotonic() - started):
+        time.sleep(0.002)
+    if proc.popen.poll() is not None:
+        return "finished"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    return "killed"
+
+
+def _kill_series(command, base: Path, tmp_path: Path, classify, early=(0.2, 0.6)) -> list:
+    """Run command once to the end (the reference), then kill it at each moment on a fresh
+    copy of base; classify(before, after, reference) names the state found."""
+    before = fingerprint(base)
+    db = tmp_path / "ref.duckdb"
+    shutil.copyfile(base, db)
+    t0 = time.monotonic()
+    ref = run(command, db, tmp_path, tag="ref")
+    seconds = time.monotonic() - t0
+    assert ref.popen.returncode == 0, ref.stderr
+    reference = fingerprint(db)
+    assert classify(before, reference, reference) == "new"
+    outcomes = []
+    for i, (name, trigger) in enumerate(_kill_moments(seconds, early)):
+        db = tmp_path / f"kill{i}.duckdb"
+        shutil.copyfile(base, db)
+        proc = start(command, db, tmp_path, tag=f"kill{i}")
+        how = _kill_at(proc, db, trigger)
+        had_wal = opens_after_a_crash(db)
+        state = classify(before, fingerprint(db), reference)
+        assert state in ("old", "new"), f"killed at {name}: {state}"
+        if how == "finished":
+            assert proc.popen.returncode == 0 and state == "new", proc.stderr
+        next_write_folds_the_log(db)
+        outcomes.append((name, how, state, "log left" if had_wal else "no log"))
+        for leftover in (db, db.with_name(db.name + ".wal")):
+            leftover.unlink(missing_ok=True)
+    print(f"\n{command[0]} killed: {outcomes}")
+    assert outcomes[0][1:3] == ("killed", "old"), "killed after 0.2 s, nothing can have changed"
+    return outcomes
+
+
+def _unchanged_but(before: dict, after: dict, tables) -> list[str]:
+    return [t for t in before if t not in tables and before[t] != after.get(t)]
+
+
+def classify_ingest(before: dict, after: dict, reference: dict) -> str:
+    if after == before:
+        return "old"
+    other = _unchanged_but(before, after, (*DATA_TABLES, "ingests", "(sequences)"))
+    if other:
+        return f"partial: {other} changed"
+    ingests = sum(n for n, _ in after["ingests"].values())
+    if ingests != sum(n for n, _ in before["ingests"].values()) + 1:
+        return f"partial: ingests has {ingests} rows"
+    for table in DATA_TABLES:  # the file's rows and everything made from them, complete
+        if table in PARALLEL_SUMS:
+            if after[table].keys() != reference[table].keys() or any(
+                after[table][g][0] != reference[table][g][0] for g in after[table]
+            ):
+                return f"partial: {table} has other rows than a complete ingest"
+        elif after[table] != reference[table]:
+            return f"partial: {table} differs from a complete ingest"
+    return "new"
+
+
+def classify_cluster(before: dict, after: dict, reference: dict) -> str:
+    if after == before:
+        return "old"
+    other = _unchanged_but(before, after, ("runs", *RUN_TABLES, "(sequences)"))
+    if other:
+        return f"partial: {other} changed"
+    old_runs = set(before["runs"])
+    new_runs = set(after["runs"]) - old_runs
+    if len(new_runs) != 1:
+        return f"partial: new runs {new_runs}"
+    [new] = new_runs
+    [ref_new] = set(reference["runs"]) - old_runs
+    for table in ("runs", *RUN_TABLES):
+        if table not in after:
+            continue
+        for run_id in old_runs:  # earlier runs untouched
+            if after[table].get(run_id) != before[table].get(run_id):
+                return f"partial: {table} of run {run_id} changed"
+        stray = set(after[table]) - old_runs - {new}
+        if stray:
+            return f"partial: {table} has rows of runs {stray}"
+        if counts(after, table, new) != counts(reference, table, ref_new):
+            return f"partial: {table} has {counts(after, table, new)} rows of run {new}"
+    return "new"
+
+
+def classify_sweep(before: dict, after: dict, reference: dict) -> str:
+    if after == before:
+        return "old"
+    other = _unchanged_but(before, after, ("sweeps", "(sequences)"))
+    if other:
+        return f"partial: {other} changed"
+    old = set(before["sweeps"])
+    if any(after["sweeps"].get(s) != before["sweeps"][s] for s in old):
+        return "partial: an earlier sweep changed"
+    new = set(after["sweeps"]) - old
+    if len(new) != 1 or counts(after, "sweeps", next(iter(new))) != 3:
+        return f"partial: new sweeps {[(s, counts(after, 'sweeps', s)) for s in new]}"
+    return "new"
+
+
+def test_kill_ingest_at_any_moment_leaves_the_old_or_the_new_data(small_loaded, tmp_path):
+    """Slow: a full ingest (114,000 rows) over a small warehouse, killed 6 times."""
+    _kill_series(INGEST, small_loaded, tmp_path, classify_ingest, early=(0.2, 0.6, 1.5))
+
+
+def test_kill_cluster_at_any_moment_leaves_no_partial_run(full_loaded, tmp_path):
+    """Slow: a run on the full dataset (88,732 tracks), killed 6 times."""
+    _kill_series(CLUSTER, full_loaded, tmp_path, classify_cluster)
+
+
+def test_kill_sweep_at_any_moment_leaves_no_partial_sweep(full_loaded, tmp_path):
+    """Slow: a sweep k=2..4 on the full dataset, killed 6 times."""
+    _kill_series(SWEEP, full_loaded, tmp_path, classify_sweep)
+
+
+def test_the_classifiers_see_a_partial_run(small_loaded, tmp_path, run_cli):
+    """The kill tests would notice: a run with its assignments cut short is 'partial'."""
+    before = fingerprint(small_loaded)
+    db = tmp_path / "w.duckdb"
+    shutil.copyfile(small_loaded, db)
+    assert run_cli(*SMALL_CLUSTER, "--db", db).exit_code == 0
+    reference = fingerprint(db)
+    assert classify_cluster(before, reference, reference) == "new"
+    con = duckdb.connect(str(db))
+    con.execute("DELETE FROM assignments WHERE run_id = 2 AND row_number > 30")
+    con.close()
+    assert classify_cluster(before, fingerprint(db), reference).startswith("partial")
+    assert classify_sweep(before, before, before) == "old"
+
+
+# ============================================================================= two at once
+
+
+def test_two_clusters_at_once_both_finish_one_after_the_other(full_loaded, tmp_path):
+    """Two `spotclust cluster` on one warehouse: both finish, one waiting for the other.
+
+    To be sure they meet, a third process holds the warehouse while both start; both say they
+    are waiting; when it lets go, one runs and the other waits on until it has finished."""
+    db = tmp_path / "w.duckdb"
+    shutil.copyfile(full_loaded, db)
+    before = fingerprint(db)
+    env = {"SPOTCLUST_LOCK_TIMEOUT": "600"}
+    holder = Holder(db, "write")
+    try:
+        first = start(CLUSTER, db, tmp_path, env, tag="first")
+        second = start(CLUSTER, db, tmp_path, env, tag="second")
+        deadline = time.monotonic() + 300
+        while not ("waiting" in first.stderr and "waiting" in second.stderr):
+            assert time.monotonic() < deadline, first.stderr + second.stderr
+            assert first.popen.poll() is None and second.popen.poll() is None
+            time.sleep(0.05)
+    finally:
+        holder.release()
+    assert first.wait() == 0, first.stderr
+    assert second.wait() == 0, second.stderr
+    for proc in (first, second):
+        lines = proc.stderr.strip().splitlines()
+        assert len(lines) == 1, proc.stderr  # said once, not at every retry
+        assert lines[0].startswith(f"waiting for process {holder.pid} to finish with ")
+        assert "SPOTCLUST_LOCK_TIMEOUT" in lines[0]
+    after = fingerprint(db)
+    new = sorted(set(after["runs"]) - set(before["runs"]))
+    assert len(new) == 2
+    # both complete, and alike but for their ids: the same data, config and seed
+    for table in ("assignments", "cluster_profiles", "centroids", "run_features"):
+        assert counts(after, table, new[0]) == counts(after, table, new[1]) > 0, table
+    rows = _rows(
+        db,
+        "SELECT r.run_id, r.rows_used, count(a.row_number) FROM runs r "
+        "JOIN assignments a USING (run_id) GROUP BY ALL ORDER BY 1",
+    )
+    assert all(used == assigned for _, used, assigned in rows)
+
+
+BUSY_COMMANDS = {
+    "sql": ["sql", "SELECT count(*) FROM runs"],
+    "tables": ["tables"],
+    "cluster": SMALL_CLUSTER,
+    "sweep": ["sweep", "--k", "2..3", "-q"],
+    "ingest": ["ingest", "{csv}"],
+    "sql --write": ["sql", "DELETE FROM runs", "--write"],
+}
+
+
+@pytest.mark.parametrize("command", BUSY_COMMANDS.values(), ids=BUSY_COMMANDS.keys())
+def test_a_busy_warehouse_is_one_clear_line_when_not_waiting(
+    command, small_loaded, small_csv, tmp_path
+):
+    """Another process is writing (it holds DuckDB's lock): with SPOTCLUST_LOCK_TIMEOUT=0
+    every command says at once, in one line, who has the warehouse and what to do."""
+    db = tmp_path / "w.duckdb"
+    shutil.copyfile(small_loaded, db)
+    before = fingerprint(db)
+    holder = Holder(db, "write")
+    try:
+        args = [str(a).format(csv=small_csv) for a in command]
+        done = run(args, db, tmp_path, {"SPOTCLUST_LOCK_TIMEOUT": "0"})
+    finally:
+        holder.release()
+    assert done.popen.returncode == 1
+    assert done.stdout == ""
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert lines[0].startswith("Error: warehouse ") and "is busy" in lines[0]
+    assert f"process {holder.pid}" in lines[0]
+    assert "try again" in lines[0] and "SPOTCLUST_LOCK_TIMEOUT" in lines[0]
+    assert fingerprint(db) == before
+
+
+def test_readers_share_the_warehouse_writers_wait_for_them(small_loaded, tmp_path):
+    db = tmp_path / "w.duckdb"
+    shutil.copyfile(small_loaded, db)
+    before = fingerprint(db)
+    reader = Holder(db, "read")
+    try:
+        # another reader: fine
+        done = run(["sql", "SELECT count(*) AS n FROM runs", "--format", "csv"], db, tmp_path)
+        assert done.popen.returncode == 0, done.stderr
+        assert done.stdout.split() == ["n", "1"] and done.stderr == ""
+        # a writer: busy while the reader is there
+        done = run(SMALL_CLUSTER, db, tmp_path, {"SPOTCLUST_LOCK_TIMEOUT": "0"})
+        assert done.popen.returncode == 1
+        assert "is busy" in done.stderr and len(done.stderr.strip().splitlines()) == 1
+    finally:
+        reader.release()
+    assert fingerprint(db) == before
+
+
+def test_a_command_waits_then_says_busy_after_the_timeout(small_loaded, tmp_path):
+    db = tmp_path / "w.duckdb"
+    shutil.copyfile(small_loaded, db)
+    holder = Holder(db, "write")
+    try:
+        done = run(["sql", "SELECT 1"], db, tmp_path, {"SPOTCLUST_LOCK_TIMEOUT": "1"})
+    finally:
+        holder.release()
+    assert done.popen.returncode == 1
+    assert "Traceback" not in done.stderr
+    waiting, error = done.stderr.strip().splitlines()
+    assert waiting.startswith(f"waiting for process {holder.pid} to finish with ")
+    assert "(up to 1 s, SPOTCLUST_LOCK_TIMEOUT)" in waiting
+    assert error.startswith("Error: warehouse ") and "busy" in error and "waited 1 s" in error
+
+
+def test_a_command_that_waits_goes_on_when_the_warehouse_is_free(small_loaded, tmp_path):
+    db = tmp_path / "w.duckdb"
+    shutil.copyfile(small_loaded, db)
+    holder = Holder(db, "write", seconds=2)  # lets go by itself after 2 s
+    try:
+        done = run(
+            ["sql", "SELECT count(*) AS n FROM runs", "--format", "csv"],
+            db,
+            tmp_path,
+            {"SPOTCLUST_LOCK_TIMEOUT": "300"},
+        )
+    finally:
+        holder.release()
+    assert done.popen.returncode == 0, done.stderr
+    assert done.stdout.split() == ["n", "1"]
+    assert done.stderr.startswith(f"waiting for process {holder.pid} to finish with ")
+    assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_sql_while_a_real_cluster_writes_waits_and_sees_the_finished_run(full_loaded, tmp_path):
+    db = tmp_path / "w.duckdb"
+    shutil.copyfile(full_loaded, db)
+    [(runs_before,)] = _rows(db, "SELECT count(*) FROM runs")
+    writer = start(CLUSTER, db, tmp_path, tag="writer")
+    assert wait_for_lock(db, writer), writer.stderr
+    # not waiting: one 'busy' line, or (if the run has just finished) the answer
+    quick = run(["sql", "SELECT count(*) AS n FROM runs", "--format", "csv"], db, tmp_path,
+                {"SPOTCLUST_LOCK_TIMEOUT": "0"}, tag="quick")  # fmt: skip
+    if quick.popen.returncode == 0:
+        assert quick.stdout.split() == ["n", str(runs_before + 1)]
+    else:
+        assert len(quick.stderr.strip().splitlines()) == 1, quick.stderr
+        assert "is busy" in quick.stderr and f"process {writer.pid}" in quick.stderr
+    # waiting: the answer after the run, never a half-written one
+    patient = run(["sql", "SELECT count(*) AS n FROM runs", "--format", "csv"], db, tmp_path,
+                  {"SPOTCLUST_LOCK_TIMEOUT": "600"}, tag="patient")  # fmt: skip
+    assert writer.wait() == 0, writer.stderr
+    assert patient.popen.returncode == 0, patient.stderr
+    assert patient.stdout.split() == ["n", str(runs_before + 1)]
+    assert "Traceback" not in patient.stderr
+
+
+def _rows(db: Path, sql: str) -> list[tuple]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
