@@ -2,9 +2,11 @@
 
 import numpy as np
 import pytest
+from numba import njit
 from sklearn import metrics
 from sklearn.datasets import make_blobs
 
+from spotclust import silhouette as _sil
 from spotclust.silhouette import sampled_silhouette, silhouette_samples, silhouette_score
 
 ATOL = 1e-9
@@ -177,4 +179,187 @@ def test_sampled_points_are_exact_against_all_points(medium):
     exact_samples = silhouette_samples(X, labels)
     picked = np.random.default_rng(77).choice(len(labels), size=250, replace=False)
     est = sampled_silhouette(X, labels, sample_size=250, seed=77)
+    assert abs(est.estimate - exact_samples[picked].mean()) <= 1e-12
+
+
+# --------------------------------------------------------------------------- pruning
+# silhouette_samples only computes the mean distance to the clusters that can still
+# attain b (bounds from cell centroids and radii). These tests pin the cases where a
+# wrong bound or a missing margin would show: ties, overlap, many clusters, tiny and
+# far clusters, and distances at the edges of the float32 range of the square root.
+
+
+def brute_silhouette(X, labels):
+    """Silhouette from the full distance matrix, each distance as sqrt(sum of squares)."""
+    X = np.asarray(X, dtype=np.float64)
+    labels = np.asarray(labels)
+    dist = np.sqrt(((X[:, None, :] - X[None, :, :]) ** 2).sum(axis=-1))
+    names, codes = np.unique(labels, return_inverse=True)
+    sums = np.stack([dist[:, codes == c].sum(axis=1) for c in range(len(names))], axis=1)
+    counts = np.bincount(codes)
+    rows = np.arange(len(X))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        a = sums[rows, codes] / (counts[codes] - 1)
+        means = sums / counts
+        means[rows, codes] = np.inf
+        b = means.min(axis=1)
+        s = (b - a) / np.maximum(a, b)
+    s[counts[codes] == 1] = 0.0
+    return np.nan_to_num(s)
+
+
+def uses_pruning(X, labels):
+    """True if silhouette_samples takes the pruned-tile path for this input."""
+    prep = _sil._prepare(X, labels)
+    need = _sil._need(prep, np.arange(len(labels)))
+    return _sil._plan(prep, need, 2) is not None
+
+
+def test_both_paths_are_exercised():
+    X, labels = make_blobs(n_samples=3000, centers=8, cluster_std=0.6, random_state=20)
+    assert uses_pruning(X, labels)
+    assert_matches_sklearn(X, labels)
+    X2, labels2 = make_blobs(n_samples=1500, centers=2, random_state=21)
+    assert not uses_pruning(X2, labels2)  # k = 2: nothing to prune
+
+
+def mirror_data():
+    """Cluster 0 lies on the mirror axis between clusters 1 and 2, which are mirror
+    images: each point of cluster 0 is exactly as far (on average) from 1 as from 2."""
+    rng = np.random.default_rng(22)
+    right = rng.normal(size=(300, 2)) + [6.0, 0.0]
+    left = right * [-1.0, 1.0]
+    middle = np.column_stack([np.zeros(80), rng.normal(size=80)])
+    far = rng.normal(size=(200, 2)) + [0.0, 40.0]  # makes pruning worth it
+    X = np.vstack([middle, left, right, far])
+    return X, np.repeat([0, 1, 2, 3], [80, 300, 300, 200])
+
+
+def test_exact_tie_between_two_clusters():
+    X, labels = mirror_data()
+    assert uses_pruning(X, labels)
+    prep = _sil._prepare(X, labels)
+    need = _sil._need(prep, np.arange(len(labels)))
+    in_middle = prep.lab == 0
+    assert need[in_middle][:, [1, 2]].all()  # both tied clusters stay candidates
+    assert not need[in_middle][:, 3].any()  # the far one is pruned
+    assert_matches_sklearn(X, labels)
+
+
+def test_ring_of_equally_distant_clusters():
+    # Six congruent clusters on a ring around a central one: six-way ties.
+    rng = np.random.default_rng(23)
+    base = rng.normal(size=(150, 2)) * 0.4
+    parts = [rng.normal(size=(60, 2)) * 0.2]
+    for angle in np.arange(6) * np.pi / 3:
+        rot = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+        parts.append(base @ rot.T + 3.0 * np.array([np.cos(angle), np.sin(angle)]))
+    X = np.vstack(parts)
+    labels = np.repeat(np.arange(7), [60] + [150] * 6)
+    assert_matches_sklearn(X, labels)
+
+
+@pytest.mark.parametrize("k", [3, 12])
+def test_heavily_overlapping_clusters(k):
+    # Same centre, different spreads: the bounds prune little or nothing.
+    rng = np.random.default_rng(24 + k)
+    labels = rng.integers(0, k, size=2500)
+    X = rng.normal(size=(2500, 2)) * (1.0 + 0.2 * labels[:, None])
+    assert_matches_sklearn(X, labels)
+
+
+def test_k12_kmeans_like_real_use():
+    # k-means cells of one elongated 2-D cloud, like the PCA projection of the tracks.
+    from sklearn.cluster import KMeans
+
+    rng = np.random.default_rng(26)
+    X = rng.normal(size=(6000, 2)) * [3.0, 1.0]
+    X[:1500] += [2.0, 4.0]  # a second, overlapping lobe
+    labels = KMeans(12, n_init=1, random_state=0).fit(X).labels_
+    assert uses_pruning(X, labels)
+    assert_matches_sklearn(X, labels)
+
+
+def test_far_cluster_tiny_clusters_and_singletons():
+    rng = np.random.default_rng(27)
+    X, labels = make_blobs(n_samples=2000, centers=5, cluster_std=1.0, random_state=27)
+    extra = np.array([[1e4, 1e4], [1e4 + 1, 1e4], [1e4, 1e4 + 2]])  # a far, tiny cluster
+    pair = X[:2] + 0.01  # a two-point cluster sitting inside cluster labels[0]
+    lone = np.array([[50.0, -50.0]])  # a singleton
+    X = np.vstack([X, extra, pair, lone, rng.normal(size=(1, 2))])
+    labels = np.concatenate([labels, [5, 5, 5, 6, 6, 7, 8]])
+    s = silhouette_samples(X, labels)
+    assert s[-2] == 0.0 and s[-1] == 0.0  # singleton clusters
+    np.testing.assert_allclose(s, brute_silhouette(X, labels), rtol=0, atol=ATOL)
+    # scikit-learn's dot-product distances lose ~1e-10 next to coordinates of 1e4.
+    np.testing.assert_allclose(s, metrics.silhouette_samples(X, labels), rtol=0, atol=1e-8)
+
+
+@pytest.mark.parametrize("data", ["blobs", "mirror"])
+def test_pruned_candidates_always_hold_the_minimum(data):
+    # Directly: for every point, every cluster with the smallest mean distance (from
+    # the full distance matrix; ties within 1e-12 included) is among the candidates.
+    if data == "blobs":
+        X, labels = make_blobs(n_samples=2500, centers=10, cluster_std=1.5, random_state=28)
+    else:
+        X, labels = mirror_data()
+    prep = _sil._prepare(X, labels)
+    need = _sil._need(prep, np.arange(len(labels)))
+    coords = prep.coords.T
+    dist = np.sqrt(((coords[:, None, :] - coords[None, :, :]) ** 2).sum(axis=-1))
+    k = len(prep.counts)
+    means = np.stack([dist[:, prep.lab == c].mean(axis=1) for c in range(k)], axis=1)
+    means[np.arange(len(means)), prep.lab] = np.inf
+    is_min = means <= means.min(axis=1, keepdims=True) * (1 + 1e-12)
+    assert need[is_min].all()
+    assert need.sum() < 0.8 * need.size  # and pruning does prune
+    if data == "mirror":
+        assert (is_min.sum(axis=1) == 2).sum() >= 80  # the ties are really there
+
+
+def test_huge_and_tiny_coordinates():
+    # Scaling by a power of two is exact: the same points at 2^600 and 2^-600 give the
+    # same silhouettes (at 2^600 a naive d^2 overflows to inf).
+    X, labels = make_blobs(n_samples=1200, centers=6, random_state=29)
+    s = silhouette_samples(X, labels)
+    np.testing.assert_array_equal(silhouette_samples(np.ldexp(X, 600), labels), s)
+    np.testing.assert_array_equal(silhouette_samples(np.ldexp(X, -600), labels), s)
+    np.testing.assert_allclose(s, metrics.silhouette_samples(X, labels), rtol=0, atol=ATOL)
+
+
+def test_distances_below_float32_range_are_exact():
+    # Clusters 1e-40 across next to a point at distance 1: the squared distances
+    # between them underflow float32, so those points are redone with the IEEE sqrt.
+    X = np.array([[0, 0], [1e-40, 0], [2e-40, 0], [3e-40, 1e-40], [0, 5e-41], [1, 1], [1, 1.001]])
+    labels = np.array([0, 0, 1, 1, 1, 2, 2])
+    np.testing.assert_allclose(
+        silhouette_samples(X, labels), brute_silhouette(X, labels), rtol=0, atol=1e-12
+    )
+
+
+def test_fast_sqrt_accuracy():
+    rng = np.random.default_rng(30)
+    q = np.concatenate(
+        [rng.uniform(0, 4, 100_000), 2.0 ** rng.uniform(-126, 126, 100_000), [2.0**-126]]
+    )
+    got = _fast_sqrt(q)
+    np.testing.assert_allclose(got, np.sqrt(q), rtol=1e-14, atol=0)
+    assert _fast_sqrt(np.zeros(3)).tolist() == [0.0, 0.0, 0.0]
+    tiny = np.array([1e-60, 2.0**-140, 2.0**-127])
+    assert np.all(np.abs(_fast_sqrt(tiny) - np.sqrt(tiny)) < 2.0**-50)
+
+
+@njit
+def _fast_sqrt(q):
+    out = np.empty_like(q)
+    for i in range(q.shape[0]):
+        out[i] = _sil._sqrt(q[i])
+    return out
+
+
+def test_sampled_with_pruning_matches_exact_samples():
+    X, labels = make_blobs(n_samples=3000, centers=12, cluster_std=0.8, random_state=31)
+    exact_samples = silhouette_samples(X, labels)
+    picked = np.random.default_rng(5).choice(len(labels), size=500, replace=False)
+    est = sampled_silhouette(X, labels, sample_size=500, seed=5)
     assert abs(est.estimate - exact_samples[picked].mean()) <= 1e-12
