@@ -400,6 +400,17 @@ def section_e2e(args, dataset: Path) -> dict:
     }
 
     def spotclust_steps(db: Path, charts_dir: Path, options: list[str]) -> list[tuple]:
+        # The same work as the notebook in one process: ingest, the elbow over k=1..10
+        # (inertia only, as the notebook), k=4 with exact silhouette, profiles, genre
+        # breakdown, labels, and the chart pages on top.
+        if has_command("run") is not None:
+            return [
+                (
+                    "run",
+                    [*cli, "run", dataset, "--k", "4", "--sweep", elbow_ks, *options,
+                     "--exact-silhouette", "--charts-dir", charts_dir, "--db", db, "-q"],
+                )
+            ]  # fmt: skip
         sweep = [*cli, "sweep", "--k", elbow_ks, *options, "--db", db, "-q"]
         if no_silhouette:
             sweep.append("--no-silhouette")
@@ -573,6 +584,8 @@ def section_sweep(args, dataset: Path) -> dict:
         for i in range(repeats):
             log(f"sweep: spotclust sweep --k 2..12 ({variant}) {i + 1}/{repeats}")
             cmd = [*cli, "sweep", "--k", "2..12", *options, "--exact-silhouette", "--db", db, "-q"]
+            if "--stability" in (has_command("sweep") or ""):
+                cmd += ["--stability", "0"]  # the notebook way has no stability either
             result = check(
                 run_process(
                     cmd, env=child_env(), label=f"spotclust sweep {variant}", timeout=args.timeout
