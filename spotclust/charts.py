@@ -1116,7 +1116,13 @@ def find_run(con: duckdb.DuckDBPyConnection, run_id: int | None = None) -> dict:
             )
         raise ConfigError(f'no run {run_id}: see `spotclust sql "SELECT run_id FROM runs"`')
     columns = [d[0] for d in result.description]
-    return dict(zip(columns, rows[0], strict=True))
+    run = dict(zip(columns, rows[0], strict=True))
+    run["clusters"] = con.execute(
+        "SELECT cluster, size, share, label FROM cluster_summary WHERE run_id = $run_id "
+        "ORDER BY cluster",
+        {"run_id": run["run_id"]},
+    ).fetchall()
+    return run
 
 
 def build_charts(
@@ -1298,6 +1304,11 @@ def index_page(run: dict, pages: Sequence[tuple[ChartEntry, str]], fmt: str = "h
         )
         items.append(f"<li>{link} — {html.escape(entry.caption)}{preview}</li>")
     links = "\n".join(items)
+    clusters = "\n".join(
+        f"<tr><th>cluster {c}</th><td>{size:,} tracks ({share:.1%})</td>"
+        f"<td>{html.escape(label or '')}</td></tr>"
+        for c, size, share, label in run.get("clusters", [])
+    )
     run_id = run["run_id"]
     return f"""<!DOCTYPE html>
 <html lang="en">
@@ -1318,6 +1329,10 @@ def index_page(run: dict, pages: Sequence[tuple[ChartEntry, str]], fmt: str = "h
 <h1>spotclust run {run_id}: k = {run["k"]}</h1>
 <table>
 {facts}
+</table>
+<h2>Clusters</h2>
+<table>
+{clusters}
 </table>
 <h2>Charts</h2>
 <ul>

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import subprocess
 import sys
 from pathlib import Path
@@ -313,6 +314,9 @@ def test_cluster_writes_charts_and_the_charts_command_redraws_them(grouped_db, t
     assert f"Charts: open {out / 'index.html'}" in result.output
     pages = sorted(p.name for p in out.iterdir())
     assert "index.html" in pages and len(pages) >= 9
+    index = (out / "index.html").read_text()
+    for (label,) in fetch(grouped_db, "SELECT label FROM cluster_labels WHERE run_id = 1"):
+        assert html.escape(label) in index  # the index names every cluster
     redrawn = tmp_path / "svg"
     result = CliRunner().invoke(
         cli,
