@@ -176,6 +176,18 @@ def tables(fmt, db):
     echo(render(["name", "kind", "rows", "description"], relations, fmt))
 
 
+def charts_options(command):
+    """--no-charts and --charts-dir, for the commands that end by writing the chart pages."""
+    command = click.option(
+        "--charts-dir",
+        type=click.Path(file_okay=False),
+        default="charts",
+        show_default=True,
+        help="Where the chart pages go.",
+    )(command)
+    return click.option("--no-charts", is_flag=True, help="Do not write the chart pages.")(command)
+
+
 def model_options(command):
     """Options shared by cluster and sweep: what is clustered and how."""
     options = [
@@ -282,14 +294,7 @@ def _progress(quiet: bool, total: int, label: str):
     metavar="RUN_ID",
     help="Run RUN_ID again with its recorded config; report if assignments are identical.",
 )
-@click.option("--no-charts", is_flag=True, help="Do not write the chart pages.")
-@click.option(
-    "--charts-dir",
-    type=click.Path(file_okay=False),
-    default="charts",
-    show_default=True,
-    help="Where the chart pages go.",
-)
+@charts_options
 @model_options
 @db_option
 def cluster(k, repeat_run, no_charts, charts_dir, quiet, db, **options):
@@ -637,14 +642,7 @@ def synth(rows, out, seed, source):
     show_default=True,
     help="Resample pairs per k for the sweep's stability (0 skips it).",
 )
-@click.option("--no-charts", is_flag=True, help="Do not write the chart pages.")
-@click.option(
-    "--charts-dir",
-    type=click.Path(file_okay=False),
-    default="charts",
-    show_default=True,
-    help="Where the chart pages go.",
-)
+@charts_options
 @model_options
 @db_option
 @click.pass_context
