@@ -737,184 +737,7 @@ def render(results: dict) -> str:
     # ---- end to end
     e2e = s.get("e2e")
     if e2e:
-        runs = e2e["runs"]
-        base = summary([r["wall"] for r in runs["baseline"]])
-        body.append(heading("1. End to end: the notebook against spotclust", e2e))
-        body.append(
-            "Each figure is a whole process (or, for spotclust, the sum of its CLI processes run "
-            "one after another in a fresh warehouse), timed from launch to exit; peak memory is "
-            "the largest `ru_maxrss` among them. Baseline and spotclust runs alternate, so "
-            "background load hits both alike. One untimed spotclust warm-up runs first (it warms "
-            "the OS file cache and numba's on-disk cache, as any second use would).\n"
-        )
-        rows = [
-            [
-                "baseline notebook (pandas + scikit-learn, full silhouette)",
-                base["n"],
-                fmt_s(base["min"]),
-                fmt_s(base["median"]),
-                fmt_mb(max(r["max_rss_mb"] for r in runs["baseline"])),
-                "1.0x / 1.0x",
-            ]
-        ]
-        for variant, label in (
-            (
-                "same_work",
-                "spotclust, the notebook's rows and restarts (`--rows listings --n-init 1`)",
-            ),
-            ("defaults", "spotclust, defaults (one row per track, 10 restarts)"),
-        ):
-            sm = summary([r["sum_wall"] for r in runs[variant]])
-            rss = max(r["max_rss_mb"] for r in runs[variant])
-            rows.append(
-                [
-                    label,
-                    sm["n"],
-                    fmt_s(sm["min"]),
-                    fmt_s(sm["median"]),
-                    fmt_mb(rss),
-                    f"{fmt_x(ratio(base['min'], sm['min']))} / "
-                    f"{fmt_x(ratio(base['median'], sm['median']))}",
-                ]
-            )
-            if variant == "same_work":
-                claims.append(
-                    [
-                        "end to end, spotclust vs the notebook (median)",
-                        ">= 10x",
-                        fmt_x(ratio(base["median"], sm["median"])),
-                        _met(ratio(base["median"], sm["median"]), 10),
-                    ]
-                )
-        body.append(
-            table(["", "runs", "min", "median", "peak RSS", "speed-up (min / median)"], rows)
-        )
-        body.append("")
-        body.append("Commands (W is a fresh warehouse per run):\n")
-        body.append("```sh")
-        body.append(shell(e2e["baseline_cmd"]))
-        for variant, cmds in e2e["spotclust_cmds"].items():
-            body.append(f"# spotclust, {variant}")
-            body += [shell(c) for c in cmds]
-        body.append("```\n")
-        if not e2e["sweep_has_no_silhouette"]:
-            body.append(
-                "**Not the same work:** the notebook's elbow fits k=1..10 and records only "
-                "inertia; this `spotclust sweep` has no inertia-only mode, so it also scores an "
-                "exact silhouette for each k — extra work the notebook does not do.\n"
-            )
-        else:
-            body.append(
-                f"The elbow is `spotclust sweep --k {e2e.get('elbow_ks')} --no-silhouette`: "
-                "inertia (plus the cheap Calinski-Harabasz and Davies-Bouldin) for each k, as the "
-                "notebook's elbow records inertia for k=1..10.\n"
-            )
-        if not e2e["charts_command"]:
-            body.append("`spotclust charts` did not exist when this ran: no charts were timed.\n")
-
-        # stages
-        body.append("### Stage timings\n")
-        b_stages: dict[str, list] = {}
-        for r in runs["baseline"]:
-            for k, v in r["parsed"].get("stages", {}).items():
-                b_stages.setdefault(k, []).append(v)
-        parsed = runs["baseline"][0]["parsed"]
-        body.append(
-            f"Baseline notebook (its own `perf_counter` stages; {parsed.get('rows')} rows, "
-            f"silhouette {parsed.get('silhouette')}, cluster sizes {parsed.get('sizes')}):\n"
-        )
-        body.append(
-            table(
-                ["stage", "min", "median"],
-                [[k, fmt_s(min(v)), fmt_s(statistics.median(v))] for k, v in b_stages.items()],
-            )
-        )
-        body.append("")
-        for variant in ("same_work", "defaults"):
-            vr = runs[variant]
-            body.append(
-                f"spotclust, {variant.replace('_', ' ')}: each CLI process (wall, includes "
-                "interpreter start and imports), then inside them:\n"
-            )
-            rows = []
-            for j, step in enumerate(vr[0]["steps"]):
-                walls = [r["steps"][j]["wall"] for r in vr]
-                rss = max(r["steps"][j]["max_rss_mb"] for r in vr)
-                rows.append(
-                    [
-                        f"process `{step['step']}`",
-                        fmt_s(min(walls)),
-                        fmt_s(statistics.median(walls)),
-                        fmt_mb(rss),
-                    ]
-                )
-            ing = [r["ingest_seconds"] for r in vr if r["ingest_seconds"] is not None]
-            if ing:
-                rows.append(
-                    [
-                        "ingest: load + views + counts (reported)",
-                        fmt_s(min(ing)),
-                        fmt_s(statistics.median(ing)),
-                        "",
-                    ]
-                )
-            if vr[0]["sweep"]:
-                tot = [sum(x["seconds"] for x in r["sweep"]) for r in vr]
-                rows.append(
-                    [
-                        f"sweep: fit + score, {len(vr[0]['sweep'])} values of k (sweeps)",
-                        fmt_s(min(tot)),
-                        fmt_s(statistics.median(tot)),
-                        "",
-                    ]
-                )
-            stage_names = list(vr[0]["cluster"].get("seconds", {}))
-            for name in stage_names:
-                vals = [r["cluster"]["seconds"].get(name) for r in vr]
-                vals = [v for v in vals if v is not None]
-                if vals:
-                    rows.append(
-                        [
-                            f"cluster: {name} (runs.seconds_{name})",
-                            fmt_s(min(vals)),
-                            fmt_s(statistics.median(vals)),
-                            "",
-                        ]
-                    )
-            outside = [
-                r["steps"][2]["wall"] - r["cluster"]["seconds"]["total"]
-                for r in vr
-                if r["cluster"].get("seconds", {}).get("total") is not None
-            ]
-            if outside:
-                rows.append(
-                    [
-                        "cluster: outside the stages (process wall - seconds_total: start-up, "
-                        "imports, connect, summary query, exit)",
-                        fmt_s(min(outside)),
-                        fmt_s(statistics.median(outside)),
-                        "",
-                    ]
-                )
-            body.append(table(["", "min", "median", "peak RSS"], rows))
-            c = vr[0]["cluster"]
-            body.append(
-                f"\nRows clustered: {c.get('rows_used')}, silhouette "
-                f"{c.get('silhouette')} ({c.get('silhouette_method')}).\n"
-            )
-        foreign = [r.get("foreign_cpu") for r in runs["baseline"]] + [
-            st.get("foreign_cpu")
-            for v in ("same_work", "defaults")
-            for r in runs[v]
-            for st in r["steps"]
-        ]
-        foreign = [f for f in foreign if f is not None]
-        if foreign:
-            body.append(
-                f"Other processes used at most {max(foreign):.0%} of the machine's CPU "
-                "during these measurements (median "
-                f"{statistics.median(foreign):.0%}).\n"
-            )
+        body += render_e2e(e2e, claims)
 
     # ---- silhouette
     sil = s.get("silhouette")
@@ -1017,6 +840,7 @@ def render(results: dict) -> str:
                 fmt_s(nb_wall, 1),
                 fmt_s(nb_wall, 1),
                 fmt_mb(nb["process"]["max_rss_mb"]),
+                _pct(nb["process"].get("foreign_cpu")),
                 "1.0x",
             ]
         ]
@@ -1033,10 +857,15 @@ def render(results: dict) -> str:
                     fmt_s(smv["min"], 1),
                     fmt_s(smv["median"], 1),
                     fmt_mb(max(r["max_rss_mb"] for r in runs_v)),
+                    _median_pct([r.get("foreign_cpu") for r in runs_v]),
                     fmt_x(ratio(nb_wall, smv["median"])),
                 ]
             )
-        body.append(table(["", "runs", "min", "median", "peak RSS", "speed-up (median)"], rows))
+        body.append(
+            table(
+                ["", "runs", "min", "median", "peak RSS", "foreign CPU", "speed-up (median)"], rows
+            )
+        )
         body.append("\nPer k (spotclust: the first same-work run; seconds = fit + all scores):\n")
         sp_k = {r["k"]: r for r in same[0]["per_k"]}
         krows = []
@@ -1108,11 +937,23 @@ def render(results: dict) -> str:
                         fmt_s(p["wall"], 1),
                         fmt_mb(p["max_rss_mb"]),
                         "yes" if p["max_rss_mb"] < 4096 else "**no**",
+                        _pct(p.get("foreign_cpu")),
                         f"{clean:,}" if clean and step in ("kmeans", "minibatch") else "",
                     ]
                 )
         body.append(
-            table(["rows", "process", "wall", "peak RSS", "< 4 GB", "tracks clustered"], rows)
+            table(
+                [
+                    "rows",
+                    "process",
+                    "wall",
+                    "peak RSS",
+                    "< 4 GB",
+                    "foreign CPU",
+                    "tracks clustered",
+                ],
+                rows,
+            )
         )
         keys = sorted(sizes, key=int)
         if len(keys) >= 2:
@@ -1234,6 +1075,178 @@ def render(results: dict) -> str:
         "`benchmarks/out/results.json`.\n",
     ]
     return "\n".join(head + body + tail) + "\n"
+
+
+def _weighted_foreign(steps: list[dict]) -> float | None:
+    pairs = [(st["foreign_cpu"], st["wall"]) for st in steps if st.get("foreign_cpu") is not None]
+    total = sum(w for _, w in pairs)
+    return sum(f * w for f, w in pairs) / total if total else None
+
+
+def _median_pct(values: list) -> str:
+    values = [v for v in values if v is not None]
+    return _pct(statistics.median(values)) if values else "–"
+
+
+VARIANT_LABELS = {
+    "same_work": "spotclust, the notebook's rows and restarts (`--rows listings --n-init 1`)",
+    "defaults": "spotclust, defaults (one row per track, 10 restarts)",
+}
+
+
+def render_e2e(e2e: dict, claims: list) -> list[str]:
+    body: list[str] = []
+    runs = e2e["runs"]
+    single = runs["same_work"][0]["steps"][0]["step"] == "run"
+    base = summary([r["wall"] for r in runs["baseline"]])
+    body.append(heading("1. End to end: the notebook against spotclust", e2e))
+    how = (
+        "one `spotclust run` process (ingest, elbow, cluster, profiles, genre breakdown, charts)"
+        if single
+        else "the sum of its CLI processes, run one after another"
+    )
+    body.append(
+        f"Each figure is a whole process timed from launch to exit: for spotclust, {how}, in a "
+        "fresh warehouse. Peak memory is the largest `ru_maxrss` (from `os.wait4`). Baseline and "
+        "spotclust runs alternate, so background load hits both alike; *foreign CPU* is the "
+        "share of the machine other processes used meanwhile (0% on a quiet machine). One "
+        "untimed spotclust warm-up runs first (it warms the OS file cache and numba's on-disk "
+        "cache, as any second use would).\n"
+    )
+    rows = [
+        [
+            "baseline notebook (pandas + scikit-learn, full silhouette)",
+            base["n"],
+            fmt_s(base["min"]),
+            fmt_s(base["median"]),
+            fmt_mb(max(r["max_rss_mb"] for r in runs["baseline"])),
+            _median_pct([r.get("foreign_cpu") for r in runs["baseline"]]),
+            "1.0x / 1.0x",
+        ]
+    ]
+    for variant, label in VARIANT_LABELS.items():
+        if not runs.get(variant):
+            continue
+        sm = summary([r["sum_wall"] for r in runs[variant]])
+        speedup = ratio(base["median"], sm["median"])
+        rows.append(
+            [
+                label,
+                sm["n"],
+                fmt_s(sm["min"]),
+                fmt_s(sm["median"]),
+                fmt_mb(max(r["max_rss_mb"] for r in runs[variant])),
+                _median_pct([_weighted_foreign(r["steps"]) for r in runs[variant]]),
+                f"{fmt_x(ratio(base['min'], sm['min']))} / {fmt_x(speedup)}",
+            ]
+        )
+        if variant == "same_work":
+            claims.append(
+                [
+                    "end to end, spotclust vs the notebook (median)",
+                    ">= 10x",
+                    fmt_x(speedup),
+                    _met(speedup, 10),
+                ]
+            )
+    body.append(
+        table(
+            ["", "runs", "min", "median", "peak RSS", "foreign CPU", "speed-up (min / median)"],
+            rows,
+        )
+    )
+    body.append("\nCommands (W is a fresh warehouse per run):\n")
+    body.append("```sh")
+    body.append(shell(e2e["baseline_cmd"]))
+    for variant, cmds in e2e["spotclust_cmds"].items():
+        body.append(f"# spotclust, {variant.replace('_', ' ')}")
+        body += [shell(c) for c in cmds]
+    body.append("```\n")
+    if single:
+        body.append(
+            f"The elbow inside `spotclust run` is `--sweep {e2e.get('elbow_ks')}` without "
+            "`--sweep-silhouette`: inertia (plus the cheap Calinski-Harabasz and Davies-Bouldin) "
+            "for each k, as the notebook's elbow records inertia for k=1..10.\n"
+        )
+    elif e2e["sweep_has_no_silhouette"]:
+        body.append(
+            f"The elbow is `spotclust sweep --k {e2e.get('elbow_ks')} --no-silhouette`: inertia "
+            "(plus the cheap Calinski-Harabasz and Davies-Bouldin) for each k, as the notebook's "
+            "elbow records inertia for k=1..10.\n"
+        )
+    else:
+        body.append(
+            "**Not the same work:** the notebook's elbow fits k=1..10 and records only inertia; "
+            "this `spotclust sweep` has no inertia-only mode, so it also scores an exact "
+            "silhouette for each k, which the notebook does not do.\n"
+        )
+    if not e2e["charts_command"] and not single:
+        body.append("`spotclust charts` did not exist when this ran: no charts were timed.\n")
+
+    body.append("### Stage timings\n")
+    b_stages: dict[str, list] = {}
+    for r in runs["baseline"]:
+        for k, v in r["parsed"].get("stages", {}).items():
+            b_stages.setdefault(k, []).append(v)
+    parsed = runs["baseline"][0]["parsed"]
+    body.append(
+        f"Baseline notebook (its own `perf_counter` stages; {parsed.get('rows')} rows, "
+        f"silhouette {parsed.get('silhouette')}, cluster sizes {parsed.get('sizes')}):\n"
+    )
+    body.append(
+        table(
+            ["stage", "min", "median"],
+            [[k, fmt_s(min(v)), fmt_s(statistics.median(v))] for k, v in b_stages.items()],
+        )
+    )
+    body.append("")
+    for variant in VARIANT_LABELS:
+        vr = runs.get(variant)
+        if not vr:
+            continue
+        body.append(
+            f"spotclust, {variant.replace('_', ' ')}: each process (wall: includes interpreter "
+            "start-up and imports), then the stages inside, as spotclust records them:\n"
+        )
+        rows: list[list] = []
+
+        def add(label: str, values: list, rss: str = "", rows: list[list] = rows) -> None:
+            values = [v for v in values if v is not None]
+            if values:
+                rows.append([label, fmt_s(min(values)), fmt_s(statistics.median(values)), rss])
+
+        for j, step in enumerate(vr[0]["steps"]):
+            add(
+                f"process `{step['step']}`",
+                [r["steps"][j]["wall"] for r in vr],
+                fmt_mb(max(r["steps"][j]["max_rss_mb"] for r in vr)),
+            )
+        ingest = [r.get("ingest_seconds") for r in vr]
+        add("ingest: load, cleaning tables and views, counts (printed by ingest)", ingest)
+        sweep = [sum(x["seconds"] for x in r["sweep"]) if r["sweep"] else None for r in vr]
+        if vr[0]["sweep"]:
+            add(f"sweep: fit and score {len(vr[0]['sweep'])} values of k (sweeps.seconds)", sweep)
+        for name in vr[0]["cluster"].get("seconds", {}):
+            add(
+                f"cluster: {name} (runs.seconds_{name})",
+                [r["cluster"].get("seconds", {}).get(name) for r in vr],
+            )
+        rest = []
+        for r, i_s, s_s in zip(vr, ingest, sweep, strict=True):
+            total = r["cluster"].get("seconds", {}).get("total")
+            if total is not None:
+                rest.append(r["sum_wall"] - (i_s or 0) - (s_s or 0) - total)
+        add(
+            "everything else (interpreter start-up, imports, summaries printed, charts, exit)",
+            rest,
+        )
+        body.append(table(["", "min", "median", "peak RSS"], rows))
+        c = vr[0]["cluster"]
+        body.append(
+            f"\nRows clustered: {c.get('rows_used')}, silhouette {c.get('silhouette')} "
+            f"({c.get('silhouette_method')}).\n"
+        )
+    return body
 
 
 def heading(title: str, section: dict) -> str:
