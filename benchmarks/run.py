@@ -1310,7 +1310,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         type=float,
         default=0.0,
         help="before each measured process wait up to this many seconds until other processes "
-        f"use under {QUIET_SHARE:.0%} of the CPU (default 0: do not wait)",
+        f"use under {QUIET_SHARE * 100:.0f}%% of the CPU (default 0: do not wait)",
     )
     p.add_argument("--keep", action="store_true", help="keep the scale warehouses")
     p.add_argument(
