@@ -1091,6 +1091,13 @@ CHARTS: tuple[ChartEntry, ...] = (
         "The weight of each feature on each principal component: what the map's axes mean.",
         lambda con, run: pca_loadings_chart(loadings_data(con, run["run_id"])),
     ),
+    ChartEntry(
+        "stability",
+        "Stability and gap statistic",
+        "How reproducible the clusters are between resamples, and the gap statistic, against k "
+        "(latest sweep).",
+        lambda con, run: stability_chart(stability_data(con), run_k=run["k"]),
+    ),
 )
 
 
@@ -1382,9 +1389,7 @@ def save_all(
 
 
 # --------------------------------------------------------------------------- compare and stability
-# Appended for `spotclust compare` and the sweep's evidence; stability_chart is not in CHARTS
-# yet: register it with ChartEntry("stability", ..., lambda con, run: stability_chart(
-# stability_data(con), run_k=run["k"])).
+# For `spotclust compare` and the sweep's evidence (stability_chart is in CHARTS).
 
 
 def contingency_chart(data: Data, run_a: int, run_b: int, note: str = "") -> alt.LayerChart:

@@ -183,6 +183,7 @@ def test_registry_lists_every_chart_once():
         "top_genres",
         "genre_heatmap",
         "pca_loadings",
+        "stability",
     ]
     assert all(entry.title and entry.caption and callable(entry.build) for entry in charts.CHARTS)
     assert all("\n" not in entry.caption for entry in charts.CHARTS)
