@@ -3,7 +3,8 @@
 -- popularity can differ); we keep the first listing's values and count its genres.
 -- Materialized as a table at ingest: every clustering run reads it.
 CREATE OR REPLACE TABLE tracks AS
-WITH listings AS (
+WITH listings AS NOT MATERIALIZED (
+    -- read twice: a stored copy of 10M rows would spill to disk
     SELECT * FROM valid_rows
 ),
 
