@@ -20,8 +20,9 @@ DEFAULT_DB = Path("warehouse") / "spotclust.duckdb"
 # The layout of the warehouse this spotclust writes; recorded in spotclust_meta.
 # 0: before versioning (no spotclust_meta). 1: spotclust_meta. 2: row_checks, tracks,
 # track_genres and feature_correlations are tables materialized at ingest (they were views);
-# cluster_labels, run_features.pca_mean and the sweeps' evidence columns. See MIGRATIONS.
-SCHEMA_VERSION = 2
+# cluster_labels, run_features.pca_mean and the sweeps' evidence columns. 3: row_checks
+# holds the checks only, by row_number (it copied every value). See MIGRATIONS.
+SCHEMA_VERSION = 3
 # How long a command waits for another process to release the warehouse (DuckDB allows one
 # writer, or any number of readers, per file): SPOTCLUST_LOCK_TIMEOUT seconds, default 60.
 DEFAULT_LOCK_TIMEOUT_S = 60.0
@@ -314,6 +315,10 @@ def _to_version_2(con: duckdb.DuckDBPyConnection) -> None:
     apply_views(con)  # models that were views are tables now (and every view is current)
 
 
+def _to_version_3(con: duckdb.DuckDBPyConnection) -> None:
+    apply_views(con)  # row_checks is rebuilt narrow from raw_tracks (no data is lost)
+
+
 # MIGRATIONS[n] takes a warehouse from version n - 1 to n. ensure_schema runs the ones a
 # warehouse needs in order, in one transaction, and records the new version.
 # Changing tables.sql or the kind of a model means: SCHEMA_VERSION + 1 and a migration here
@@ -324,6 +329,7 @@ MIGRATIONS: dict[int, tuple[str, Callable[[duckdb.DuckDBPyConnection], None]]] =
         "materialize the models that are tables now; add the new tables and columns",
         _to_version_2,
     ),
+    3: ("rebuild the models: row_checks keeps the checks only, by row_number", _to_version_3),
 }
 # Tables that mark a warehouse made by spotclust before it recorded a schema version.
 _VERSION_0_TABLES = ("raw_tracks", "ingests")

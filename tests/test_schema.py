@@ -9,7 +9,8 @@ left them:
   track_genres, feature_correlations) were views; no run_features.pca_mean, no
   cluster_labels, sweeps without the evidence columns added since;
 * version 1, models as tables: the same once row_checks, tracks and track_genres were
-  materialized (feature_correlations still a view), as spotclust left it at 65c8818.
+  materialized (feature_correlations still a view), as spotclust left it at 65c8818;
+* version 2: row_checks a copy of every file row's values with its checks (f6adea2).
 """
 
 from __future__ import annotations
@@ -68,7 +69,10 @@ KEPT = [t for t in V1_COLUMNS if t != "spotclust_meta"]
 # warehouse.SCHEMA_VERSION, add the step to warehouse.MIGRATIONS, and record the new hash.
 LAYOUTS = {
     2: "b64f01465b013314283ec5940b3f88730217ac9d95e0c544f170298af9fa6a9d",
+    3: "f53435c52a0af4e9cedf5fc486d82ca112eb6ac398e203140515cf667c55688a",
 }
+# Columns a model kept across versions: compared before and after an upgrade.
+ROW_CHECKS_KEPT = "row_number, has_missing, problems, is_duplicate"
 
 
 # ============================================================================== helpers
@@ -127,7 +131,9 @@ def model_data(db: Path) -> dict[str, list[tuple]]:
         return {
             m: [
                 tuple(float(f"{v:.10g}") if isinstance(v, float) else v for v in row)
-                for row in con.execute(f"SELECT * FROM {m} ORDER BY ALL").fetchall()
+                for row in con.execute(
+                    f"SELECT {ROW_CHECKS_KEPT if m == 'row_checks' else '*'} FROM {m} ORDER BY ALL"
+                ).fetchall()
             ]
             for m in MODELS
         }
@@ -139,8 +145,28 @@ def meta(db: Path) -> dict[str, str]:
     return dict(_rows(db, "SELECT key, value FROM spotclust_meta"))
 
 
+def make_version_2(db: Path) -> None:
+    """Turn a current warehouse into what a version-2 spotclust left: row_checks held each
+    file row's values (stg_tracks) followed by its checks."""
+    con = _con(db, read_only=False)
+    try:
+        con.execute(
+            """
+            CREATE OR REPLACE TABLE row_checks AS
+            SELECT s.*, c.has_missing, c.problems, c.is_duplicate
+            FROM stg_tracks AS s JOIN row_checks AS c USING (row_number)
+            ORDER BY row_number
+            """
+        )
+        con.execute("UPDATE spotclust_meta SET value = '2' WHERE key = 'schema_version'")
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+
+
 def make_version_1(db: Path, *, models_as_views: bool) -> None:
     """Turn a current warehouse into what a version-1 spotclust left."""
+    make_version_2(db)
     con = _con(db, read_only=False)
     try:
         current = layout_columns(con)
@@ -216,6 +242,7 @@ def fresh(tmp_path, current_template) -> Path:
 
 OLD_LAYOUTS = {
     "version 0": lambda db: make_version_0(db),
+    "version 2": lambda db: make_version_2(db),
     "version 1, models as views": lambda db: make_version_1(db, models_as_views=True),
     "version 1, models as tables": lambda db: make_version_1(db, models_as_views=False),
 }
@@ -255,6 +282,9 @@ def test_the_layout_of_this_version_is_recorded(fresh):
 
 def test_the_rebuilt_old_layouts_are_old(older):
     version = _version(older)
+    if version == 2:  # the very layout version 2 recorded
+        assert layout_hash(older) == LAYOUTS[2]
+        return
     got = layout(older)
     tables = {t: [c for c, _, _ in cols] for t, cols in got["columns"].items() if t not in MODELS}
     expected = {t: cols.split() for t, cols in V1_COLUMNS.items()}
@@ -370,6 +400,7 @@ def _meta_or_none(db: Path):
 # ===================================================================================== newer
 
 
+NEWER = str(warehouse.SCHEMA_VERSION + 1)
 NEWER_COMMANDS = {
     "ingest": ["ingest", "{csv}"],
     "cluster": ["cluster", "--no-charts", "-q"],
@@ -386,12 +417,15 @@ def test_a_newer_warehouse_is_refused_by_every_command_and_left_byte_for_byte(
     command, fresh, small_csv, run_cli, assert_one_line_error, tmp_path
 ):
     con = _con(fresh, read_only=False)
-    con.execute("UPDATE spotclust_meta SET value = '3' WHERE key = 'schema_version'")
+    con.execute("UPDATE spotclust_meta SET value = $v WHERE key = 'schema_version'", {"v": NEWER})
     con.close()
     content = fresh.read_bytes()
     args = [a.format(csv=small_csv, tmp=tmp_path) for a in command]
     line = assert_one_line_error(
-        run_cli(*args, "--db", fresh), "fresh.duckdb", "schema version 3", "upgrade spotclust"
+        run_cli(*args, "--db", fresh),
+        "fresh.duckdb",
+        f"schema version {NEWER}",
+        "upgrade spotclust",
     )
     assert f"understands ({warehouse.SCHEMA_VERSION})" in line
     assert fresh.read_bytes() == content
@@ -401,7 +435,7 @@ def test_a_newer_warehouse_is_refused_by_every_command_and_left_byte_for_byte(
 
 def test_the_python_api_refuses_a_newer_warehouse_too(fresh):
     con = _con(fresh, read_only=False)
-    con.execute("UPDATE spotclust_meta SET value = '3' WHERE key = 'schema_version'")
+    con.execute("UPDATE spotclust_meta SET value = $v WHERE key = 'schema_version'", {"v": NEWER})
     con.close()
     import spotclust
 
