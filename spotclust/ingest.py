@@ -249,13 +249,16 @@ def _load(con, path: Path, fmt: str, index_column: str | None, ingest_id: int) -
     params = {"path": str(path), "ingest_id": ingest_id}
     if fmt != "parquet":
         params["types"] = COLUMN_TYPES
-    # row_number() over the file scan follows file order (DuckDB preserves insertion order).
+    if fmt == "parquet":  # the reader numbers rows itself: no window (19 s -> 11 s at 10M)
+        row_number, reader = "file_row_number + 1", "read_parquet($path, file_row_number = true)"
+    else:  # row_number() over the scan follows file order (DuckDB preserves insertion order)
+        row_number, reader = "row_number() OVER ()", _reader(fmt, types=True)
     con.execute(
         f"""
         INSERT INTO raw_tracks
-        SELECT row_number() OVER () AS row_number, {index} AS source_index, {casts},
+        SELECT {row_number} AS row_number, {index} AS source_index, {casts},
                $ingest_id AS ingest_id
-        FROM {_reader(fmt, types=True)}
+        FROM {reader}
         """,
         params,
     )

@@ -1079,6 +1079,8 @@ SQL_INTERPOLATIONS: dict[str, dict[str, str]] = {
         "column": "a COLUMN_TYPES key",
         "sql_type": "a COLUMN_TYPES value",
         "casts_from": "a reader call with the path bound as $path",
+        "reader": "a reader call with the path bound as $path",
+        "row_number": "one of two constant expressions (file_row_number or a window)",
     },
     "place.py": {
         # Feature names read back from run_features, checked against AUDIO_FEATURES in
