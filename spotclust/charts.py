@@ -260,6 +260,21 @@ def pca_map(
     )
 
 
+def _message_chart(lines: list[str], height: int, title) -> alt.Chart:
+    """A page that says what to run instead of an empty chart (one text line per row)."""
+    message = alt.Chart(pl.DataFrame({"line": lines, "n": list(range(len(lines)))}))
+    return _finish(
+        message.mark_text(align="left", fontSize=20)
+        .encode(
+            x=alt.value(20),
+            y=alt.Y("n:O", axis=None),
+            text="line:N",
+            tooltip=[alt.Tooltip("line:N", title="to do")],
+        )
+        .properties(width=WIDTH, height=height, title=title)
+    )
+
+
 def elbow_chart(data: Data, run_k: int | None = None) -> alt.HConcatChart | alt.Chart:
     """Inertia and silhouette against k from a sweep, knee and best silhouette marked.
 
@@ -269,35 +284,18 @@ def elbow_chart(data: Data, run_k: int | None = None) -> alt.HConcatChart | alt.
     """
     frame = _frame(data)
     if frame.height == 0:
-        message = alt.Chart(
-            pl.DataFrame(
-                {
-                    "line": [
-                        "No sweep yet.",
-                        "Run `spotclust sweep --k 2..12`,",
-                        "then `spotclust charts`, to draw the elbow",
-                        "and silhouette curves.",
-                    ],
-                    "n": [0, 1, 2, 3],
-                }
-            )
-        )
-        return _finish(
-            message.mark_text(align="left", fontSize=20)
-            .encode(
-                x=alt.value(20),
-                y=alt.Y("n:O", axis=None),
-                text="line:N",
-                tooltip=[alt.Tooltip("line:N", title="to do")],
-            )
-            .properties(
-                width=WIDTH,
-                height=200,
-                title=_title(
-                    "Elbow and silhouette against k",
-                    "There is no sweep in this warehouse: run `spotclust sweep` to make one.",
-                ),
-            )
+        return _message_chart(
+            [
+                "No sweep yet.",
+                "Run `spotclust sweep --k 2..12`,",
+                "then `spotclust charts`, to draw the elbow",
+                "and silhouette curves.",
+            ],
+            height=200,
+            title=_title(
+                "Elbow and silhouette against k",
+                "There is no sweep in this warehouse: run `spotclust sweep` to make one.",
+            ),
         )
     frame = frame.with_columns(
         pl.when(pl.col("is_knee") & pl.col("is_best_silhouette"))
@@ -1486,25 +1484,14 @@ def stability_chart(data: Data, run_k: int | None = None, stable: float = 0.8):
     has_stability = frame.height > 0 and frame["stability_mean"].drop_nulls().len() > 0
     has_gap = frame.height > 0 and frame["gap"].drop_nulls().len() > 0
     if not (has_stability or has_gap):
-        lines = [
-            "No stability or gap statistic in the latest sweep.",
-            "Run `spotclust sweep --k 2..12` (stability is on by default;",
-            "add --gap for the gap statistic), then `spotclust charts`.",
-        ]
-        message = alt.Chart(pl.DataFrame({"line": lines, "n": list(range(len(lines)))}))
-        return _finish(
-            message.mark_text(align="left", fontSize=20)
-            .encode(
-                x=alt.value(20),
-                y=alt.Y("n:O", axis=None),
-                text="line:N",
-                tooltip=[alt.Tooltip("line:N", title="to do")],
-            )
-            .properties(
-                width=WIDTH,
-                height=160,
-                title=_title("Stability and gap statistic against k", "Nothing measured yet."),
-            )
+        return _message_chart(
+            [
+                "No stability or gap statistic in the latest sweep.",
+                "Run `spotclust sweep --k 2..12` (stability is on by default;",
+                "add --gap for the gap statistic), then `spotclust charts`.",
+            ],
+            height=160,
+            title=_title("Stability and gap statistic against k", "Nothing measured yet."),
         )
     ks = frame["k"].to_list()
     frame = frame.with_columns(
