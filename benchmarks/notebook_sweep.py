@@ -14,26 +14,9 @@ import json
 import sys
 import time
 
-import pandas as pd
+from notebook_method import notebook_points
 from sklearn.cluster import KMeans
-from sklearn.decomposition import PCA
 from sklearn.metrics import silhouette_score
-from sklearn.preprocessing import StandardScaler
-
-FEATURES = [
-    "popularity",
-    "explicit",
-    "danceability",
-    "energy",
-    "key",
-    "mode",
-    "speechiness",
-    "acousticness",
-    "instrumentalness",
-    "liveness",
-    "tempo",
-    "time_signature",
-]
 
 
 def main(argv: list[str]) -> None:
@@ -44,9 +27,7 @@ def main(argv: list[str]) -> None:
     sample = int(argv[argv.index("--sample") + 1]) if "--sample" in argv else None
 
     t0 = time.perf_counter()
-    df = pd.read_csv(path).dropna()
-    X = df[FEATURES].astype(float).to_numpy()
-    Xp = PCA(n_components=2, random_state=0).fit_transform(StandardScaler().fit_transform(X))
+    Xp = notebook_points(path)
     t_prep = time.perf_counter() - t0
     print(f"prepared {len(Xp)} rows in {t_prep:.2f}s", flush=True)
     per_k = []

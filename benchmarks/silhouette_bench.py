@@ -24,31 +24,12 @@ import time
 
 import numpy as np
 
-FEATURES = [
-    "popularity",
-    "explicit",
-    "danceability",
-    "energy",
-    "key",
-    "mode",
-    "speechiness",
-    "acousticness",
-    "instrumentalness",
-    "liveness",
-    "tempo",
-    "time_signature",
-]
-
 
 def prepare(csv: str, out: str, rows: int | None = None) -> dict:
-    import pandas as pd
+    from notebook_method import notebook_points
     from sklearn.cluster import KMeans
-    from sklearn.decomposition import PCA
-    from sklearn.preprocessing import StandardScaler
 
-    df = pd.read_csv(csv).dropna()
-    X = df[FEATURES].astype(float).to_numpy()
-    Xp = PCA(n_components=2, random_state=0).fit_transform(StandardScaler().fit_transform(X))
+    Xp = notebook_points(csv)
     labels = KMeans(n_clusters=4, random_state=0).fit(Xp).labels_
     if rows:  # a smaller problem, for smoke tests
         Xp, labels = Xp[:rows], labels[:rows]
