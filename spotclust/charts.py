@@ -1137,6 +1137,7 @@ def build_charts(
     con = warehouse.connect(db, read_only=True)
     try:
         run = find_run(con, run_id)
+        warehouse.check_run_data(con, run["run_id"], then="draw the charts")
         return run, [(entry, entry.build(con, run)) for entry in CHARTS]
     finally:
         con.close()

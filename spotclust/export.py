@@ -65,7 +65,7 @@ def export(
     con = warehouse.connect(db, read_only=True, external_access=False)
     try:
         run_id = _run_id(con, run_id)
-        _check_same_data(con, run_id)
+        warehouse.check_run_data(con, run_id, then="export")
         has_labels = _one(
             con,
             "SELECT count(*) FROM information_schema.tables "
@@ -124,24 +124,6 @@ def _run_id(con: duckdb.DuckDBPyConnection, run_id: int | None) -> int:
     if not found:
         raise ConfigError(f'no run {run_id}: see `spotclust sql "SELECT run_id FROM runs"`')
     return run_id
-
-
-def _check_same_data(con: duckdb.DuckDBPyConnection, run_id: int) -> None:
-    """Track details are joined by row number: only valid if the run saw the data held now."""
-    run_sha, current_sha = _one(
-        con,
-        """
-        SELECT
-            (SELECT data_sha256 FROM runs WHERE run_id = $run_id),
-            (SELECT source_sha256 FROM ingests ORDER BY ingest_id DESC LIMIT 1)
-        """,
-        {"run_id": run_id},
-    )
-    if run_sha != current_sha:
-        raise ConfigError(
-            f"run {run_id} clustered other data than the warehouse holds now (it was "
-            "re-ingested since): its track details are gone; cluster again, then export"
-        )
 
 
 def _write(reader: pa.RecordBatchReader, out: Path, fmt: str) -> int:

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 import duckdb
 
+from spotclust import warehouse
+
 # How to say that a cluster sits above / below the average on a feature.
 WORDS = {
     "popularity": ("popular", "obscure"),
@@ -86,6 +88,7 @@ class Explanation:
 
 def explain(con: duckdb.DuckDBPyConnection, run_id: int, top: int = 5) -> list[Explanation]:
     """Why each cluster of a run is what it is."""
+    warehouse.check_run_data(con, run_id, then="explain")
     params = {"run_id": run_id}
     profiles = con.execute(
         "SELECT cluster, feature, count, mean, std FROM cluster_profiles WHERE run_id = $run_id",

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import duckdb
 
-from spotclust.errors import WarehouseError
+from spotclust.errors import ConfigError, WarehouseError
 
 DEFAULT_DB = Path("warehouse") / "spotclust.duckdb"
 # The layout of the warehouse this spotclust writes; recorded in spotclust_meta.
@@ -429,6 +429,29 @@ def _spotclust_version() -> str:
     from spotclust import __version__
 
     return __version__
+
+
+def check_run_data(con: duckdb.DuckDBPyConnection, run_id: int, then: str) -> None:
+    """Refuse a run whose data the warehouse no longer holds (re-ingested since).
+
+    assignments keep row numbers and track ids only: the tracks, genres and correlations a
+    run is joined with are those of the latest ingest, so they must be the data it used.
+    then: what to do after clustering again (e.g. 'export').
+    """
+    rows = con.execute(  # fetchall, never fetchone: see _in_transaction
+        """
+        SELECT
+            (SELECT data_sha256 FROM runs WHERE run_id = $run_id),
+            (SELECT source_sha256 FROM ingests ORDER BY ingest_id DESC LIMIT 1)
+        """,
+        {"run_id": run_id},
+    ).fetchall()
+    run_sha, current_sha = rows[0]
+    if run_sha != current_sha:
+        raise ConfigError(
+            f"run {run_id} clustered other data than the warehouse holds now (it was "
+            f"re-ingested since): its tracks and genres are gone; cluster again, then {then}"
+        )
 
 
 _HEADER = re.compile(r"^--\s*(\w+)\s*:\s*(.+)$")

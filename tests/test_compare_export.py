@@ -268,6 +268,37 @@ def test_export_needs_a_run_on_the_data_held_now(db, tmp_path, small_csv, small_
     assert not (tmp_path / "x.parquet").exists()
 
 
+# Commands that join a run's row numbers and track ids with the tracks held now.
+JOINING_COMMANDS = {
+    "charts": (["charts", "--out", "{tmp}/charts"], "charts"),
+    "explain": (["explain"], None),
+    "export": (["export", "--out", "{tmp}/x.parquet"], "x.parquet"),
+}
+
+
+@pytest.mark.parametrize("command", JOINING_COMMANDS.values(), ids=JOINING_COMMANDS.keys())
+def test_a_run_on_replaced_data_is_refused_where_its_tracks_are_joined(
+    command, db, runs_template, small_csv, run_cli, assert_one_line_error, tmp_path
+):
+    args, output = command
+    args = [a.replace("{tmp}", str(tmp_path)) for a in args]
+    # the same file again: row numbers still name the same tracks, so the run is usable
+    again = run_cli("ingest", runs_template.parent / "grouped.csv", "--db", db)
+    assert again.exit_code == 0, again.output
+    run = run_cli(*args, "--db", db)
+    assert run.exit_code == 0, run.output
+    if output:
+        assert (tmp_path / output).exists()
+        shutil.rmtree(tmp_path / output) if output == "charts" else (tmp_path / output).unlink()
+    # other data: run 3's rows mean other tracks now
+    assert run_cli("ingest", small_csv, "--db", db).exit_code == 0
+    assert_one_line_error(
+        run_cli(*args, "--db", db), "run 3 clustered other data", "re-ingested", "cluster again"
+    )
+    if output:
+        assert not (tmp_path / output).exists()
+
+
 # --------------------------------------------------------------------------- the real data
 
 
