@@ -152,10 +152,15 @@ def correlation_heatmap(data: Data, run_label: str = "this run") -> alt.LayerCha
         ),
         tooltip=tooltip,
     )
-    text = base.mark_text(fontSize=12).encode(
-        text=alt.Text("r:Q", format=".2f"),
-        color=alt.condition("abs(datum.r) > 0.55", alt.value("white"), alt.value("#222")),
-        tooltip=tooltip,
+    # A constant feature has no r (NULL): say so rather than let the format print 0.00.
+    text = (
+        base.transform_calculate(r_text="isValid(datum.r) ? format(datum.r, '.2f') : 'n/a'")
+        .mark_text(fontSize=12)
+        .encode(
+            text="r_text:N",
+            color=alt.condition("abs(datum.r) > 0.55", alt.value("white"), alt.value("#222")),
+            tooltip=tooltip,
+        )
     )
     dropped_text = ", ".join(dropped.to_list()) or "none"
     return _finish(

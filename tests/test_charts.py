@@ -241,7 +241,13 @@ def test_correlation_heatmap(con, built):
     spec = charts.correlation_heatmap(data, "run 1").to_dict()
     assert marks(spec) == {"rect", "text"}
     assert fields(spec, "x") == {"column"} and fields(spec, "y") == {"row"}
-    assert "r" in fields(spec, "color") and "r" in fields(spec, "text")
+    assert "r" in fields(spec, "color") and fields(spec, "text") == {"r_text"}
+    # the cell label is r to 2 places, or n/a where r is NULL (a constant feature)
+    [calculate] = [
+        t for layer in spec["layer"] for t in layer.get("transform", []) if "calculate" in t
+    ]
+    assert calculate["as"] == "r_text" and "format(datum.r, '.2f')" in calculate["calculate"]
+    assert "isValid(datum.r)" in calculate["calculate"] and "'n/a'" in calculate["calculate"]
     assert {"feature_a", "feature_b", "r"} <= fields(spec, "tooltip")
     rows = dataset(spec)
     assert len(rows) == 225

@@ -9,6 +9,7 @@ import random
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pytest
 
 from spotclust import __version__
@@ -227,6 +228,39 @@ def test_full_feature_correlations(full_db, query):
         assert value == pytest.approx(r[b, a], abs=1e-12)
     assert 0.7 < r["loudness", "energy"] < 0.8
     assert r["energy", "acousticness"] < -0.7
+    # the same as numpy's Pearson r over the clean tracks, for every pair
+    con = duckdb.connect(str(full_db), read_only=True)
+    try:
+        order = sorted(features)
+        columns = ", ".join(f'CAST("{f}" AS DOUBLE)' for f in order)
+        matrix = con.execute(f"SELECT {columns} FROM tracks").fetchnumpy()
+    finally:
+        con.close()
+    expected = np.corrcoef(np.column_stack(list(matrix.values())), rowvar=False)
+    for i, a in enumerate(order):
+        for j, b in enumerate(order):
+            assert r[a, b] == pytest.approx(expected[i, j], abs=1e-9), (a, b)
+
+
+def test_a_constant_feature_has_no_correlation(tmp_path, small, make_csv, run_cli, query):
+    """NULL, not NaN: NaN would sort above every r and win "most correlated with"."""
+    rows = copy.deepcopy(small.rows)
+    for row in rows:
+        row[small.header.index("mode")] = "1"
+    db = tmp_path / "w.duckdb"
+    run = run_cli("ingest", make_csv(tmp_path / "constant.csv", small.header, rows), "--db", db)
+    assert run.exit_code == 0, run.output
+    r = dict(query(db, "SELECT feature_a || '~' || feature_b, r FROM feature_correlations"))
+    assert len(r) == 225
+    features = {k.split("~")[0] for k in r}
+    nulls = {k for k, v in r.items() if v is None}
+    assert nulls == {f"{a}~{b}" for a in features for b in features if "mode" in (a, b)}
+    assert not any(isinstance(v, float) and math.isnan(v) for v in r.values())
+    selection = dict(query(db, "SELECT feature, most_correlated_with FROM feature_selection"))
+    assert selection["mode"] is None
+    assert "mode" not in selection.values() and None not in (
+        v for f, v in selection.items() if f != "mode"
+    )
 
 
 # =========================================================================== the small fixture

@@ -78,7 +78,8 @@ final AS (
     SELECT
         pairs.feature_a,
         pairs.feature_b,
-        -- a constant feature has no correlation (NULL), as corr() gives
+        -- a constant feature has no correlation: NULL (corr() gives NaN, which DuckDB
+        -- sorts above every number, so it would win feature_selection's arg_max)
         CASE WHEN a.s > 0 AND b.s > 0 THEN pairs.s / sqrt(a.s * b.s) END AS r
     FROM pairs
     JOIN pairs AS a ON a.feature_a = pairs.feature_a AND a.feature_b = pairs.feature_a
