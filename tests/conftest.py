@@ -20,6 +20,7 @@ from pathlib import Path
 import duckdb
 import pytest
 from click.testing import CliRunner
+from warehouse_state import warehouse_state
 
 from spotclust.cli import cli
 from spotclust.ingest import COLUMN_TYPES, shipped_dataset
@@ -146,22 +147,9 @@ def query() -> Callable[..., list[tuple]]:
 
 
 @pytest.fixture(scope="session")
-def snapshot(query) -> Callable[[Path], dict[str, list[tuple]]]:
-    """snapshot(db): everything an ingest or a write could change, to compare before/after."""
-
-    def take(db: Path) -> dict[str, list[tuple]]:
-        return {
-            "raw_tracks": query(db, "SELECT * FROM raw_tracks ORDER BY row_number"),
-            "ingests": query(db, "SELECT * FROM ingests ORDER BY ingest_id"),
-            "relations": query(
-                db,
-                "SELECT table_name FROM duckdb_tables() WHERE NOT internal "
-                "UNION ALL SELECT view_name FROM duckdb_views() WHERE NOT internal "
-                "ORDER BY 1",
-            ),
-        }
-
-    return take
+def snapshot() -> Callable[[Path], dict[str, list]]:
+    """snapshot(db): every table's rows, the views and the sequences, to compare before/after."""
+    return warehouse_state
 
 
 # ------------------------------------------------------------------------ building input files

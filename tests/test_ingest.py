@@ -698,7 +698,7 @@ def test_bad_input_fails_in_one_line_and_leaves_the_warehouse_unchanged(
     build, tmp_path, small, small_db, make_csv, run_cli, snapshot, assert_one_line_error
 ):
     before = snapshot(small_db)
-    assert len(before["raw_tracks"]) == 60 and len(before["ingests"]) == 1
+    assert len(before["table raw_tracks"]) == 60 and len(before["table ingests"]) == 1
     path, needles = build(tmp_path, small, make_csv)
     run = run_cli("ingest", path, "--db", small_db)
     assert_one_line_error(run, path.name, *needles)
