@@ -565,6 +565,16 @@ def _proc_summary(result: dict) -> dict:
     return {k: result[k] for k in ("wall", "cpu", "max_rss_mb", "foreign_cpu", "cmd")}
 
 
+def _proc_outcome(result: dict) -> dict:
+    """The summary of a process that may fail, with how it ended and its last stderr."""
+    return {
+        **_proc_summary(result),
+        "returncode": result["returncode"],
+        "timed_out": result["timed_out"],
+        "stderr": result["stderr"][-1500:],
+    }
+
+
 def section_sweep(args, dataset: Path) -> dict:
     work = OUT / "sweep"
     shutil.rmtree(work, ignore_errors=True)
@@ -649,10 +659,7 @@ def section_scale(args) -> dict:
             timeout=args.timeout * 4,
         )
         entry["ingest"] = {
-            **_proc_summary(ingest),
-            "returncode": ingest["returncode"],
-            "timed_out": ingest["timed_out"],
-            "stderr": ingest["stderr"][-1500:],
+            **_proc_outcome(ingest),
             "seconds_reported": ingest_seconds(ingest["stdout"]),
         }
         if ingest["returncode"] == 0:
@@ -672,10 +679,7 @@ def section_scale(args) -> dict:
                     timeout=args.timeout * 4,
                 )
                 entry[algorithm] = {
-                    **_proc_summary(result),
-                    "returncode": result["returncode"],
-                    "timed_out": result["timed_out"],
-                    "stderr": result["stderr"][-1500:],
+                    **_proc_outcome(result),
                     "run": run_stages(db) if result["returncode"] == 0 else {},
                 }
             entry["warehouse_bytes"] = db.stat().st_size if db.exists() else None
@@ -713,13 +717,7 @@ def scale_csv_ingest(args, cli: list, parquet: Path, rows: int) -> dict:
     for leftover in (csv_path, db, db.with_name(db.name + ".wal")):
         if not args.keep or leftover == csv_path:
             leftover.unlink(missing_ok=True)
-    return {
-        **_proc_summary(result),
-        "returncode": result["returncode"],
-        "timed_out": result["timed_out"],
-        "stderr": result["stderr"][-1500:],
-        "csv_bytes": csv_bytes,
-    }
+    return {**_proc_outcome(result), "csv_bytes": csv_bytes}
 
 
 # --------------------------------------------------------------------------- report
