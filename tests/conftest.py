@@ -270,6 +270,21 @@ def small_template(tmp_path_factory, small) -> Path:
     return db
 
 
+@pytest.fixture(scope="session")
+def clustered_template(tmp_path_factory, small_template) -> Path:
+    """The small fixture ingested, clustered (k=3) and swept (k=2..4), once per session: a
+    warehouse with rows in every table. Tests copy it; never write to it."""
+    db = tmp_path_factory.mktemp("clustered") / "clustered.duckdb"
+    shutil.copyfile(small_template, db)
+    for args in (
+        ["cluster", "--k", "3", "--n-init", "2", "--no-charts", "--quiet"],
+        ["sweep", "--k", "2..4", "--n-init", "2", "--quiet"],
+    ):
+        result = _runner().invoke(cli, [*args, "--db", str(db)], catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+    return db
+
+
 @pytest.fixture
 def small_db(tmp_path, small_template) -> Path:
     """A warehouse of its own (tmp_path/w.duckdb) with the 60-row fixture ingested once,

@@ -74,16 +74,9 @@ def file_state(path: Path):
 
 
 @pytest.fixture(scope="session")
-def loaded_template(tmp_path_factory, small_template, run_cli) -> Path:
-    """The small fixture ingested, clustered (k=3) and swept (k=2..4): a row in every table."""
-    db = tmp_path_factory.mktemp("loaded") / "loaded.duckdb"
-    shutil.copyfile(small_template, db)
-    for args in (
-        ["cluster", "--k", "3", "--n-init", "2", "--no-charts", "--quiet"],
-        ["sweep", "--k", "2..4", "--n-init", "2", "--quiet"],
-    ):
-        run = run_cli(*args, "--db", db)
-        assert run.exit_code == 0 and run.traceback is None, run.output + str(run.traceback)
+def loaded_template(clustered_template) -> Path:
+    """The small fixture ingested, clustered and swept, checked to have a row in every table."""
+    db = clustered_template
     con = duckdb.connect(str(db), read_only=True)
     try:
         for table in USER_TABLES:

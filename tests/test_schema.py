@@ -219,24 +219,10 @@ def make_version_0(db: Path) -> None:
         con.close()
 
 
-@pytest.fixture(scope="session")
-def current_template(tmp_path_factory, small_template, run_cli) -> Path:
-    """Ingested, clustered (k=3) and swept: a current warehouse with rows everywhere."""
-    db = tmp_path_factory.mktemp("schema") / "current.duckdb"
-    shutil.copyfile(small_template, db)
-    for args in (
-        ["cluster", "--k", "3", "--n-init", "2", "--no-charts", "-q"],
-        ["sweep", "--k", "2..4", "--n-init", "2", "-q"],
-    ):
-        run = run_cli(*args, "--db", db)
-        assert run.exit_code == 0, run.output
-    return db
-
-
 @pytest.fixture
-def fresh(tmp_path, current_template) -> Path:
+def fresh(tmp_path, clustered_template) -> Path:
     db = tmp_path / "fresh.duckdb"
-    shutil.copyfile(current_template, db)
+    shutil.copyfile(clustered_template, db)
     return db
 
 
@@ -249,9 +235,9 @@ OLD_LAYOUTS = {
 
 
 @pytest.fixture(params=OLD_LAYOUTS, ids=list(OLD_LAYOUTS))
-def older(request, tmp_path, current_template) -> Path:
+def older(request, tmp_path, clustered_template) -> Path:
     db = tmp_path / "older.duckdb"
-    shutil.copyfile(current_template, db)
+    shutil.copyfile(clustered_template, db)
     OLD_LAYOUTS[request.param](db)
     return db
 
