@@ -1,8 +1,9 @@
 -- tracks: one clean row per track_id, its first valid listing in file order (grain: one row per track)
+-- materialized: table
+-- unique: track_id
 -- A track listed under several genres has identical audio features in every listing (only
 -- popularity can differ); we keep the first listing's values and count its genres.
 -- Materialized as a table at ingest: every clustering run reads it.
-CREATE OR REPLACE TABLE tracks AS
 WITH listings AS NOT MATERIALIZED (
     -- read twice: a stored copy of 10M rows would spill to disk
     SELECT * FROM valid_rows

@@ -1,6 +1,7 @@
 -- feature_selection: every candidate feature, whether it is in the default clustering set, and why (grain: one row per feature)
+-- materialized: view
+-- unique: feature
 -- Candidates and the default set come from feature_candidates; this adds the evidence.
-CREATE OR REPLACE VIEW feature_selection AS
 WITH candidates AS (
     SELECT * FROM feature_candidates
 ),

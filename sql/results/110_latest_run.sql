@@ -1,5 +1,6 @@
 -- latest_run: the most recent complete clustering run (grain: one row)
-CREATE OR REPLACE VIEW latest_run AS
+-- materialized: view
+-- unique: run_id
 WITH complete AS (
     SELECT * FROM runs WHERE status = 'complete'
 ),

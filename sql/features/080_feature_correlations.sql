@@ -1,9 +1,10 @@
 -- feature_correlations: Pearson r between every pair of numeric audio features over clean tracks (grain: one row per ordered feature pair, diagonal included)
+-- materialized: table
+-- unique: feature_a, feature_b
 -- Two scans whatever the number of features: the means, then the sums of products of
 -- centred values for every pair (COLUMNS names each one 'a:b'); r = s_ab / sqrt(s_aa s_bb).
 -- Centring first keeps the sums exact enough (to ~1e-12 of corr()) even for duration_ms.
 -- Materialized as a table at ingest: 225 rows that charts and feature_selection read often.
-CREATE OR REPLACE TABLE feature_correlations AS
 WITH features AS NOT MATERIALIZED (
     -- recomputed per scan rather than stored: a stored copy spills at 10M rows
     SELECT

@@ -1,5 +1,6 @@
 -- cleaning_report: each cleaning step with rows in, rows out and why (grain: one row per step)
-CREATE OR REPLACE VIEW cleaning_report AS
+-- materialized: view
+-- unique: step
 WITH checks AS (
     SELECT * FROM row_checks
 ),

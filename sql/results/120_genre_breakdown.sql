@@ -1,8 +1,9 @@
 -- genre_breakdown: tracks of each genre in each cluster, with shares and rank (grain: run x cluster x genre)
+-- materialized: view
+-- unique: run_id, cluster, genre
 -- A track listed under several genres counts once for each of them (through track_genres),
 -- so share_of_cluster is a share of the cluster's genre listings and adds up to 1 per cluster;
 -- share_of_genre is the share of the genre's tracks in this cluster and adds up to 1 per genre.
-CREATE OR REPLACE VIEW genre_breakdown AS
 WITH clustered_tracks AS (
     SELECT DISTINCT run_id, track_id, cluster FROM assignments
 ),

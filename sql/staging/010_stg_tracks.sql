@@ -1,5 +1,6 @@
 -- stg_tracks: raw_tracks renamed and cast for analysis, nothing removed (grain: one row per file row)
-CREATE OR REPLACE VIEW stg_tracks AS
+-- materialized: view
+-- unique: row_number
 WITH source AS (
     SELECT * FROM raw_tracks
 ),

@@ -1,7 +1,8 @@
 -- valid_rows: file rows that pass every cleaning check, one per genre listing (grain: track x genre listing)
+-- materialized: view
+-- unique: row_number
 -- Set-aside rows are few, so leaving them out is an anti-join against a small list
 -- rather than a join of every row with its checks.
-CREATE OR REPLACE VIEW valid_rows AS
 WITH staged AS (
     SELECT * FROM stg_tracks
 ),

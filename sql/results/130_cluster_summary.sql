@@ -1,7 +1,8 @@
 -- cluster_summary: per run and cluster its size, share, top genres and the features that set it apart (grain: run x cluster)
+-- materialized: view
+-- unique: run_id, cluster
 -- Distinctive features are those whose member mean, in standard deviations from the mean of
 -- all rows the run used, is furthest from 0 (the three largest |z| among the run's features).
-CREATE OR REPLACE VIEW cluster_summary AS
 WITH sizes AS (
     SELECT run_id, cluster, count(*) AS size
     FROM assignments

@@ -1,6 +1,7 @@
 -- track_genres: every genre each clean track is listed under (grain: one row per track and genre)
+-- materialized: table
+-- unique: track_id, genre
 -- Materialized as a table at ingest: every genre breakdown joins it.
-CREATE OR REPLACE TABLE track_genres AS
 WITH listings AS (
     SELECT track_id, genre FROM valid_rows
 ),

@@ -1,6 +1,7 @@
 -- feature_candidates: the numeric audio features a run can cluster on, and the default set (grain: one row per feature)
+-- materialized: view
+-- unique: feature
 -- The default set is the 12 features of the original analysis, so results stay comparable.
-CREATE OR REPLACE VIEW feature_candidates AS
 WITH final (feature, position, in_default, reason) AS (
     VALUES
         ('popularity',       1, true,  'in the original analysis''s 12 features'),

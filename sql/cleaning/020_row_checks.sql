@@ -1,10 +1,11 @@
 -- row_checks: every file row's cleaning checks, by row_number (grain: one row per file row)
+-- materialized: table
+-- unique: row_number
 -- has_missing: any empty field. problems: impossible values. is_duplicate: an exact copy of
 -- an earlier row (same in every column but the row number). Join stg_tracks USING
 -- (row_number) for the row's values.
 -- Materialized as a table at ingest, and kept narrow (no copy of the values) so that it
 -- stays cheap at 10M rows.
-CREATE OR REPLACE TABLE row_checks AS
 WITH staged AS NOT MATERIALIZED (
     -- read again by each step below: a stored copy of 10M rows would spill to disk
     SELECT * FROM stg_tracks

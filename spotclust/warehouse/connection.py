@@ -1,0 +1,204 @@
+"""The one place that opens the DuckDB warehouse: paths, locking, settings, transactions."""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+
+from spotclust.errors import WarehouseError
+from spotclust.warehouse.errors import explain_open_error, not_a_warehouse
+
+DEFAULT_DB = Path("warehouse") / "spotclust.duckdb"
+# How long a command waits for another process to release the warehouse (DuckDB allows one
+# writer, or any number of readers, per file): SPOTCLUST_LOCK_TIMEOUT seconds, default 60.
+DEFAULT_LOCK_TIMEOUT_S = 60.0
+LOCK_TIMEOUT_ENV = "SPOTCLUST_LOCK_TIMEOUT"
+
+
+def default_db_path() -> Path:
+    """`SPOTCLUST_DB` if set, else warehouse/spotclust.duckdb under the current directory."""
+    return Path(os.environ.get("SPOTCLUST_DB") or DEFAULT_DB)
+
+
+def connect(
+    path: str | Path | None = None,
+    *,
+    read_only: bool = False,
+    create: bool = False,
+    external_access: bool = True,
+    lock_timeout: float | None = None,
+) -> duckdb.DuckDBPyConnection:
+    """Open the warehouse.
+
+    read_only: nothing can be changed through the connection.
+    create: make a new warehouse if there is none (only ingest does); otherwise it must exist.
+    external_access=False: queries cannot read or write files, ATTACH, INSTALL or LOAD
+    (used for ad-hoc SQL so that a query can only see the warehouse).
+    If another process holds the lock, wait up to lock_timeout seconds for it (default:
+    SPOTCLUST_LOCK_TIMEOUT, else 60), saying so once on stderr, then give up with a 'busy' error.
+    Every connection checks the schema version: a warehouse written by a newer spotclust is
+    refused, by every command, before anything reads or writes it.
+    """
+    from spotclust.warehouse.schema import check_version
+
+    db = Path(path) if path is not None else default_db_path()
+    if db.is_dir():
+        raise WarehouseError(
+            f"{db} is a directory, not a warehouse file: pass --db PATH/name.duckdb"
+        )
+    if not create and not db.exists():
+        raise WarehouseError(f"no warehouse at {db}: run `spotclust ingest` first (or pass --db)")
+    if not _is_duckdb_file(db):
+        # DuckDB would open a CSV or Parquet path as an in-memory database with the file attached.
+        raise WarehouseError(not_a_warehouse(db))
+    if create:
+        try:
+            db.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise WarehouseError(f"cannot create {db.parent}: {exc.strerror}; pass --db") from exc
+    timeout = lock_timeout_s() if lock_timeout is None else lock_timeout
+    config = {} if external_access else {"enable_external_access": False}
+    con = _configure(_open_waiting(db, read_only, config, timeout))
+    try:
+        check_version(con, db)
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
+@contextmanager
+def connection(path: str | Path | None = None, **options) -> Iterator[duckdb.DuckDBPyConnection]:
+    """`connect` as a context manager: the connection is closed however the block ends."""
+    con = connect(path, **options)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+@contextmanager
+def atomic(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """All or nothing: commit if the block finishes, roll back on any exception.
+
+    Inside a transaction that is already open (ingest's, say) the block joins it, and the
+    outer transaction decides.
+    """
+    if in_transaction(con):
+        yield con
+        return
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield con
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
+
+
+def in_transaction(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether con has an open transaction. (A failed BEGIN would abort the open one, so ask:
+    outside a transaction every statement runs in a transaction of its own, with a new id.)"""
+    # fetchall: a result left half-read would block the connection's next con.sql()
+    [(first,)] = con.execute("SELECT txid_current()").fetchall()
+    [(second,)] = con.execute("SELECT txid_current()").fetchall()
+    return first == second
+
+
+def lock_timeout_s() -> float:
+    """Seconds to wait for a busy warehouse: SPOTCLUST_LOCK_TIMEOUT, default 60."""
+    text = os.environ.get(LOCK_TIMEOUT_ENV, "").strip()
+    if not text:
+        return DEFAULT_LOCK_TIMEOUT_S
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value >= 0:  # also refuses nan
+        raise WarehouseError(
+            f"{LOCK_TIMEOUT_ENV}={text!r} is not a number of seconds: use e.g. 60 (0: do not wait)"
+        )
+    return value
+
+
+_HOLDER = re.compile(r"\(PID (\d+)\)")
+
+
+def _open_waiting(db: Path, read_only: bool, config: dict, timeout: float):
+    """duckdb.connect, waiting up to timeout seconds while another process holds the lock."""
+    deadline = time.monotonic() + timeout
+    told = False
+    while True:
+        try:
+            return duckdb.connect(str(db), read_only=read_only, config=config)
+        except duckdb.IOException as exc:
+            message = str(exc)
+            if "lock" not in message.lower():
+                raise WarehouseError(explain_open_error(db, message)) from exc
+            holder = _HOLDER.search(message)
+            who = f"process {holder.group(1)}" if holder else "another process"
+            if time.monotonic() >= deadline:
+                waited = f"waited {timeout:g} s; " if timeout > 0 else ""
+                raise WarehouseError(
+                    f"warehouse {db} is busy: {who} has it open (DuckDB lets one process "
+                    f"write, or several read, at a time); {waited}try again when it has "
+                    f"finished, or set {LOCK_TIMEOUT_ENV}=SECONDS to wait longer"
+                ) from None
+            if not told:
+                print(
+                    f"waiting for {who} to finish with {db} "
+                    f"(up to {timeout:g} s, {LOCK_TIMEOUT_ENV}) ...",
+                    file=sys.stderr,
+                    flush=True,
+                )
+                told = True
+            time.sleep(min(0.2, max(0.0, deadline - time.monotonic())))
+        except duckdb.Error as exc:
+            raise WarehouseError(explain_open_error(db, str(exc))) from exc
+
+
+def _is_duckdb_file(db: Path) -> bool:
+    """True for a DuckDB database file, a missing file or an empty one (DuckDB fills it)."""
+    try:
+        with db.open("rb") as f:
+            header = f.read(12)
+    except FileNotFoundError:
+        return True
+    except OSError as exc:
+        raise WarehouseError(f"cannot read {db}: {exc.strerror}: check its permissions") from exc
+    return not header or header[8:12] == b"DUCK"
+
+
+def _configure(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    try:
+        # DuckDB's own progress bar would mix with our output on long steps.
+        con.execute("SET enable_progress_bar = false")
+        con.execute("SET memory_limit = $limit", {"limit": memory_limit()})
+    except duckdb.Error as exc:
+        con.close()
+        raise WarehouseError(
+            f"SPOTCLUST_MEMORY_LIMIT={memory_limit()!r} is not a memory size: use e.g. 2GB"
+        ) from exc
+    return con
+
+
+def memory_limit() -> str:
+    """DuckDB's memory budget: SPOTCLUST_MEMORY_LIMIT (e.g. '4GB'), default 1GB.
+
+    DuckDB would otherwise take up to 80% of RAM for its buffers; with a budget it spills
+    large sorts and windows to disk instead, so the Python side (the feature matrix,
+    scikit-learn) keeps the room it needs at 10M rows.
+    """
+    return os.environ.get("SPOTCLUST_MEMORY_LIMIT", "1GB")
+
+
+def quote_identifier(name: str) -> str:
+    """A table, view or column name as a SQL identifier, whatever characters it holds."""
+    return '"' + name.replace('"', '""') + '"'
