@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn import metrics as skm
 
-from spotclust import silhouette as sil
+from spotclust.model import silhouette as sil
 
 # Exact silhouette is quadratic in rows. Above this many rows a run switches to a sampled
 # estimate (every sampled row scored exactly against all rows) unless exact is forced.
