@@ -10,19 +10,20 @@ import numpy as np
 import polars as pl
 
 from spotclust.errors import ConfigError, WarehouseError
+from spotclust.model.config import BATCH_ROWS, ROW_RULE_NAMES, FeatureBatch
 
 # Row rules: which rows of the clean data are clustered.
 ROW_RULES = {
     "tracks": "tracks",  # one row per track_id (default)
     "listings": "valid_rows",  # every clean genre listing, as the original notebook did
 }
+assert tuple(ROW_RULES) == ROW_RULE_NAMES  # the model's names, each with its table
 # Every numeric audio feature of the dataset (feature_candidates lists them with the defaults).
 AUDIO_FEATURES = (
     "popularity", "duration_ms", "explicit", "danceability", "energy", "key", "loudness", "mode",
     "speechiness", "acousticness", "instrumentalness", "liveness", "valence", "tempo",
     "time_signature",
 )  # fmt: skip
-BATCH_ROWS = 262_144  # rows per Arrow batch: bounded memory whatever the table size
 
 
 def candidate_features(con: duckdb.DuckDBPyConnection) -> list[str]:
@@ -50,13 +51,6 @@ def resolve_features(con: duckdb.DuckDBPyConnection, requested: list[str] | None
     if duplicated:
         raise ConfigError(f"feature(s) listed twice: {', '.join(duplicated)}")
     return list(requested)
-
-
-@dataclass(frozen=True)
-class FeatureBatch:
-    row_number: np.ndarray  # int64: the raw_tracks row each point came from
-    genre: np.ndarray  # int16 index into FeatureSource.genres: one genre label per row
-    matrix: np.ndarray  # float64, rows x features
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ One row per row the run clustered (per track, or per genre listing for a `--rows
 run), in file order. The warehouse is read through a read-only connection that cannot touch
 files; pyarrow writes the file, batch by batch, so memory stays bounded at any size.
 
-    from spotclust.export import export
+    from spotclust.files.export import export
     path, rows = export(out="run.parquet")          # the latest run
 """
 
@@ -12,39 +12,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from spotclust import warehouse
-from spotclust.errors import ConfigError, WarehouseError
-from spotclust.features import BATCH_ROWS
+from spotclust.errors import ConfigError
+from spotclust.model.config import BATCH_ROWS
+from spotclust.runs.resolve import check_run_data, resolve_run
+from spotclust.warehouse import connection, read_sql
 
 FORMATS = ("parquet", "csv")
 SUFFIXES = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv"}
-
-# {label}: the cluster_labels join when that table exists (warehouses from before it have
-# none). Only fixed SQL goes into it; the run id is bound.
-_QUERY = """
-WITH genres AS (
-    SELECT track_id, list(genre ORDER BY genre) AS genres FROM track_genres GROUP BY track_id
-)
-SELECT
-    a.run_id, a.track_id, a.row_number, a.cluster, {label_column} AS cluster_label,
-    a.pc1, a.pc2, a.distance,
-    v.artists, v.album_name, v.track_name, v.genre, g.genres,
-    v.popularity, v.duration_ms, v.explicit, v.danceability, v.energy, v."key", v.loudness,
-    v."mode", v.speechiness, v.acousticness, v.instrumentalness, v.liveness, v.valence,
-    v.tempo, v.time_signature
-FROM assignments AS a
-JOIN valid_rows AS v USING (row_number)
-LEFT JOIN genres AS g ON g.track_id = a.track_id
-{label_join}
-WHERE a.run_id = $run_id
-ORDER BY a.row_number
-"""
 
 
 def export(
@@ -62,26 +41,19 @@ def export(
     out = Path(out)
     fmt = _format(fmt, out)
     _check_writable(out)
-    con = warehouse.connect(db, read_only=True, external_access=False)
-    try:
-        run_id = _run_id(con, run_id)
-        warehouse.check_run_data(con, run_id, then="export")
-        has_labels = _one(
-            con,
-            "SELECT count(*) FROM information_schema.tables "
-            "WHERE table_schema = 'main' AND table_name = 'cluster_labels'",
-        )[0]
-        query = _QUERY.format(
+    with connection(db, read_only=True, external_access=False) as con:
+        run = resolve_run(con, run_id)
+        check_run_data(con, run, then="export")
+        [(has_labels,)] = con.execute(read_sql("queries/has_cluster_labels.sql")).fetchall()
+        query = read_sql("queries/export_run.sql").format(
             label_column="l.label" if has_labels else "CAST(NULL AS VARCHAR)",
             label_join="LEFT JOIN cluster_labels AS l ON l.run_id = a.run_id "
             "AND l.cluster = a.cluster"
             if has_labels
             else "",
         )
-        reader = con.sql(query, params={"run_id": run_id}).to_arrow_reader(BATCH_ROWS)
+        reader = con.sql(query, params={"run_id": run["run_id"]}).to_arrow_reader(BATCH_ROWS)
         rows = _write(reader, out, fmt)
-    finally:
-        con.close()
     return out, rows
 
 
@@ -104,26 +76,6 @@ def _check_writable(out: Path) -> None:
         raise ConfigError(f"{out} is a directory: pass --out with a file name")
     if not out.parent.is_dir():
         raise ConfigError(f"cannot write {out}: there is no directory {out.parent}")
-
-
-def _one(con: duckdb.DuckDBPyConnection, sql: str, params: dict | None = None) -> tuple | None:
-    """The first row of a query. fetchall: DuckDB refuses con.sql() while a result is open."""
-    rows = con.execute(sql, params or {}).fetchall()
-    return rows[0] if rows else None
-
-
-def _run_id(con: duckdb.DuckDBPyConnection, run_id: int | None) -> int:
-    if run_id is None:
-        row = _one(con, "SELECT run_id FROM latest_run")
-        if row is None:
-            raise WarehouseError(
-                "this warehouse has no clustering runs yet: run `spotclust cluster` first"
-            )
-        return row[0]
-    found = _one(con, "SELECT count(*) FROM runs WHERE run_id = $run_id", {"run_id": run_id})[0]
-    if not found:
-        raise ConfigError(f'no run {run_id}: see `spotclust sql "SELECT run_id FROM runs"`')
-    return run_id
 
 
 def _write(reader: pa.RecordBatchReader, out: Path, fmt: str) -> int:

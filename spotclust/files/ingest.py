@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import csv
-import gzip
 import hashlib
 import re
 import time
-import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
@@ -17,6 +14,7 @@ import duckdb
 
 from spotclust import warehouse
 from spotclust.errors import InputFileError, WarehouseError
+from spotclust.warehouse.errors import explain_load_error, explain_write_error
 
 # The Spotify Tracks columns and the types they are loaded as, in file order.
 COLUMN_TYPES: dict[str, str] = {
@@ -87,43 +85,13 @@ def ingest(source: str | Path | None = None, db: str | Path | None = None) -> In
     done = False
     con = warehouse.connect(db, create=True)
     try:
-        with warehouse.transaction(con):
-            warehouse.ensure_schema(con)
-            ingest_id = con.execute("SELECT nextval('ingest_id_seq')").fetchone()[0]
-            con.execute("DELETE FROM raw_tracks")
-            _load(con, path, fmt, index_column, ingest_id)
-            rows = con.execute("SELECT count(*) FROM raw_tracks").fetchone()[0]
-            if rows == 0:
-                raise InputFileError(f"{path} has a header but no data rows: add rows and retry")
-            con.execute(
-                "INSERT INTO ingests VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    ingest_id,
-                    str(path.resolve()),
-                    sha256,
-                    path.stat().st_size,
-                    fmt,
-                    rows,
-                    started,
-                    datetime.now(UTC),
-                    _version(),
-                ],
-            )
-            warehouse.apply_views(con)
-            summary = con.execute(
-                """
-                SELECT
-                    (SELECT count(DISTINCT track_id) FROM raw_tracks),
-                    (SELECT count(DISTINCT track_genre) FROM raw_tracks),
-                    (SELECT count(*) FROM raw_tracks) - (SELECT count(*) FROM valid_rows),
-                    (SELECT count(*) FROM tracks)
-                """
-            ).fetchone()
+        with warehouse.atomic(con):
+            ingest_id, rows, summary = _replace_data(con, path, fmt, index_column, sha256, started)
         done = True
     except duckdb.OutOfMemoryException:
-        raise  # not the file's fault: the CLI says to raise SPOTCLUST_MEMORY_LIMIT
+        raise  # not the file's fault: the API's edge says to raise SPOTCLUST_MEMORY_LIMIT
     except duckdb.Error as exc:
-        if problem := warehouse.explain_write_error(target, str(exc)):
+        if problem := explain_write_error(target, str(exc)):
             raise WarehouseError(problem) from exc  # the warehouse's fault, not the file's
         raise InputFileError(explain_load_error(path, str(exc))) from exc
     finally:
@@ -142,6 +110,34 @@ def ingest(source: str | Path | None = None, db: str | Path | None = None) -> In
         clean_tracks=clean_tracks,
         seconds=time.perf_counter() - t0,
     )
+
+
+def _replace_data(con, path: Path, fmt: str, index_column, sha256: str, started: datetime):
+    """Inside the caller's transaction: the file's rows, its ingests row, the models."""
+    warehouse.ensure_schema(con)
+    ingest_id = con.execute("SELECT nextval('ingest_id_seq')").fetchone()[0]
+    con.execute("DELETE FROM raw_tracks")
+    _load(con, path, fmt, index_column, ingest_id)
+    rows = con.execute("SELECT count(*) FROM raw_tracks").fetchone()[0]
+    if rows == 0:
+        raise InputFileError(f"{path} has a header but no data rows: add rows and retry")
+    con.execute(
+        "INSERT INTO ingests VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            ingest_id,
+            str(path.resolve()),
+            sha256,
+            path.stat().st_size,
+            fmt,
+            rows,
+            started,
+            datetime.now(UTC),
+            _version(),
+        ],
+    )
+    warehouse.apply_models(con)
+    [summary] = con.execute(warehouse.read_sql("queries/ingest_summary.sql")).fetchall()
+    return ingest_id, rows, summary
 
 
 def _version() -> str:
@@ -284,127 +280,3 @@ def _check_parquet_types(con, path: Path, casts_from: str) -> None:
                 f"{path}: row {bad[0]}, column {column}: {bad[1]!r} is not {sql_type.lower()}: "
                 "fix the value or remove the row"
             )
-
-
-_CSV_LINE = re.compile(r"CSV Error on Line: (\d+)")
-_MAX_LINE = re.compile(r"Maximum line size of (\d+) bytes exceeded")
-_CONVERT = re.compile(
-    r'converting column "([^"]+)"\. Could not convert string "([^"]*)" to \'(\w+)\''
-)
-_FIELDS = re.compile(r"Expected Number of Columns: (\d+) Found: (\d+)")
-
-
-def explain_load_error(path: Path, message: str) -> str:
-    """Turn a DuckDB read error into one line that says what is wrong and what to do."""
-    if _is_broken_gzip(path):  # DuckDB reads a damaged stream on and blames the garbage
-        return f"{path} is a truncated or corrupt gzip file: compress or download it again"
-    if too_long := _MAX_LINE.search(message):
-        return _explain_long_line(path, int(too_long.group(1)))
-    if "Error when sniffing file" in message:
-        # DuckDB's sniffer gives up on any irregular row in its sample and only lists
-        # generic "possible fixes" (which mention utf-8): find the culprit line ourselves.
-        return _explain_unsniffable_csv(path)
-    line = _CSV_LINE.search(message)
-    where = f"line {line.group(1)}" if line else "the file"
-    if convert := _CONVERT.search(message):
-        column, value, sql_type = convert.groups()
-        return (
-            f"{path}: {where}, column {column}: {value!r} is not {sql_type.lower()}: "
-            "fix the value or remove the row"
-        )
-    if fields := _FIELDS.search(message):
-        expected, found = fields.groups()
-        return f"{path}: {where} has {found} fields, the header has {expected}: fix that line"
-    if "unicode" in message.lower() or "utf-8" in message.lower():
-        return f"{path}: {where} is not valid UTF-8: save the file as UTF-8 and retry"
-    if "gzip" in message.lower() or "decompress" in message.lower():
-        return f"{path} is a truncated or corrupt gzip file: compress or download it again"
-    if "parquet" in message.lower() or "magic bytes" in message.lower():
-        return f"{path} is not a valid Parquet file: export it again"
-    first = message.strip().splitlines()[0] if message.strip() else "unknown error"
-    return f"cannot load {path}: {first}"
-
-
-def _explain_long_line(path: Path, limit: int) -> str:
-    """A line longer than DuckDB reads (2 MB by default): find which, 1 MiB at a time."""
-    with path.open("rb") as f:
-        compressed = f.read(2) == b"\x1f\x8b"
-    line, length = 1, 0  # the line being read, and its bytes so far
-    try:
-        with gzip.open(path) if compressed else path.open("rb") as stream:
-            while (block := stream.read(1 << 20)) and length <= limit:
-                start = 0
-                while (end := block.find(b"\n", start)) != -1:
-                    length += end - start
-                    if length > limit:
-                        break
-                    line, length, start = line + 1, 0, end + 1
-                else:
-                    length += len(block) - start
-    except (OSError, EOFError, zlib.error):
-        pass  # a broken stream: the line reached so far is the best answer
-    return (
-        f"{path}: line {line} is longer than {limit:,} bytes (a track row is a few hundred): "
-        "it is not a CSV of tracks, or its line breaks are missing; fix that line"
-    )
-
-
-def _is_broken_gzip(path: Path) -> bool:
-    """True for a gzip file that does not decompress to its end with a good checksum."""
-    try:
-        with path.open("rb") as f:
-            if f.read(2) != b"\x1f\x8b":
-                return False
-        with gzip.open(path) as stream:
-            while stream.read(1 << 20):
-                pass
-    except (OSError, EOFError, zlib.error):
-        return True
-    return False
-
-
-def _explain_unsniffable_csv(path: Path) -> str:
-    """Why DuckDB could not work out the file's CSV layout: a binary file, a line that is
-    not UTF-8, or a line whose number of fields differs from the header's."""
-    bad_utf8: list[int] = []
-
-    def text_lines(stream):
-        for number, raw in enumerate(stream, start=1):
-            try:
-                yield raw.decode("utf-8")
-            except UnicodeDecodeError:
-                bad_utf8.append(number)
-                return
-
-    with path.open("rb") as f:
-        compressed = f.read(2) == b"\x1f\x8b"
-    reader = None
-    try:
-        with gzip.open(path) if compressed else path.open("rb") as stream:
-            if b"\x00" in stream.read(8192):
-                return (
-                    f"{path} is not a CSV file (it holds binary data): "
-                    "give a CSV, .csv.gz or Parquet file"
-                )
-        with gzip.open(path) if compressed else path.open("rb") as stream:
-            reader = csv.reader(text_lines(stream))
-            header = next(reader, [])
-            for row in reader:
-                if row and len(row) != len(header):
-                    return (
-                        f"{path}: line {reader.line_num} has {len(row)} fields, "
-                        f"the header has {len(header)}: fix that line"
-                    )
-    except (OSError, EOFError, zlib.error) as exc:  # gzip.BadGzipFile is an OSError
-        if compressed:
-            return f"{path} is a truncated or corrupt gzip file: compress or download it again"
-        return f"cannot read {path}: {exc}"
-    except csv.Error as exc:
-        where = f"line {reader.line_num}" if reader else "the file"
-        return f"{path}: {where} is not valid CSV ({exc}): fix that line"
-    if bad_utf8:
-        return f"{path}: line {bad_utf8[0]} is not valid UTF-8: save the file as UTF-8 and retry"
-    return (
-        f"{path}: cannot work out its CSV layout: save it as a comma-separated UTF-8 file "
-        "with one header row"
-    )

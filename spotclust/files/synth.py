@@ -50,7 +50,7 @@ from scipy.special import ndtr, ndtri
 from scipy.stats import rankdata
 
 from spotclust.errors import ConfigError, InputFileError
-from spotclust.ingest import COLUMN_TYPES, shipped_dataset
+from spotclust.files.ingest import COLUMN_TYPES, shipped_dataset
 
 __all__ = ["CHUNK_ROWS", "FORMATS", "GenreModel", "fit_model", "output_format", "synthesize"]
 
@@ -518,7 +518,7 @@ def _write(model: GenreModel, rows: int, seed: int, path: Path, fmt: str, on_chu
                 on_chunk(min(rows, start + CHUNK_ROWS), rows)
 
 
-def _main() -> None:  # python -m spotclust.synth ROWS OUT [SEED]: until the CLI command exists
+def _main() -> None:  # python -m spotclust.files.synth ROWS OUT [SEED] (the benchmark uses it)
     import sys
 
     rows, out = int(sys.argv[1]), Path(sys.argv[2])

@@ -1,7 +1,7 @@
 """Compare two clustering runs on the tracks they share: how far they agree (adjusted Rand,
 NMI) and where the tracks of each cluster went (the contingency table).
 
-    from spotclust.compare import compare
+    from spotclust.runs.compare import compare
     comparison = compare(1, 2)
     comparison.adjusted_rand, comparison.contingency
 """
@@ -11,41 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import duckdb
 import numpy as np
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
-from spotclust import warehouse
 from spotclust.errors import ConfigError
+from spotclust.runs.resolve import resolve_run
+from spotclust.warehouse import connection, read_sql
 
 CONTINGENCY_COLUMNS = ("cluster_a", "cluster_b", "tracks", "share_of_a", "share_of_b")
-
-# One cluster per track and run. A `--rows listings` run has a row per genre listing, and
-# the listings of a track can differ (in popularity), so in cluster too: a track counts
-# with the cluster of its first listing in file order, the listing `tracks` keeps.
-_CONTINGENCY = """
-WITH track_a AS (
-    SELECT track_id, arg_min(cluster, row_number) AS cluster
-    FROM assignments WHERE run_id = $run_a GROUP BY track_id
-),
-track_b AS (
-    SELECT track_id, arg_min(cluster, row_number) AS cluster
-    FROM assignments WHERE run_id = $run_b GROUP BY track_id
-),
-cells AS (
-    SELECT a.cluster AS cluster_a, b.cluster AS cluster_b, count(*) AS tracks
-    FROM track_a AS a JOIN track_b AS b USING (track_id)
-    GROUP BY ALL
-)
-SELECT
-    cluster_a,
-    cluster_b,
-    tracks,
-    tracks / sum(tracks) OVER (PARTITION BY cluster_a) AS share_of_a,
-    tracks / sum(tracks) OVER (PARTITION BY cluster_b) AS share_of_b
-FROM cells
-ORDER BY cluster_a, cluster_b
-"""
 
 
 @dataclass(frozen=True)
@@ -62,6 +35,7 @@ class Comparison:
     # The non-empty cells, by cluster_a then cluster_b (keys: CONTINGENCY_COLUMNS).
     # share_of_a: the share of cluster_a's common tracks that are in cluster_b.
     contingency: list[dict]
+    columns = CONTINGENCY_COLUMNS  # the keys of each contingency cell, in table order
 
     @property
     def summary(self) -> str:
@@ -74,28 +48,19 @@ class Comparison:
 
 def compare(run_a: int, run_b: int, db: str | Path | None = None) -> Comparison:
     """Adjusted Rand, NMI and the contingency table of two runs over their common tracks."""
-    con = warehouse.connect(db, read_only=True)
-    try:
-        k_a, ingest_a = _run(con, run_a)
-        k_b, ingest_b = _run(con, run_b)
+    with connection(db, read_only=True) as con:
+        a, b = resolve_run(con, run_a), resolve_run(con, run_b)
         params = {"run_a": run_a, "run_b": run_b}
-        result = con.execute(_CONTINGENCY, params)
+        result = con.execute(read_sql("queries/compare_contingency.sql"), params)
         columns = [d[0] for d in result.description]
         cells = [dict(zip(columns, row, strict=True)) for row in result.fetchall()]
-        tracks_a, tracks_b = con.execute(
-            """
-            SELECT
-                (SELECT count(DISTINCT track_id) FROM assignments WHERE run_id = $run_a),
-                (SELECT count(DISTINCT track_id) FROM assignments WHERE run_id = $run_b)
-            """,
-            params,
-        ).fetchone()
-    finally:
-        con.close()
+        [(tracks_a, tracks_b)] = con.execute(
+            read_sql("queries/compare_tracks.sql"), params
+        ).fetchall()
     if not cells:
         raise ConfigError(
             f"runs {run_a} and {run_b} have no tracks in common (they clustered ingests "
-            f"{ingest_a} and {ingest_b}): compare runs made on the same data"
+            f"{a['ingest_id']} and {b['ingest_id']}): compare runs made on the same data"
         )
     # Both scores depend on the contingency table only: rebuild one label pair per track.
     tracks = np.array([c["tracks"] for c in cells])
@@ -104,8 +69,8 @@ def compare(run_a: int, run_b: int, db: str | Path | None = None) -> Comparison:
     return Comparison(
         run_a=run_a,
         run_b=run_b,
-        k_a=k_a,
-        k_b=k_b,
+        k_a=a["k"],
+        k_b=b["k"],
         tracks_a=tracks_a,
         tracks_b=tracks_b,
         common_tracks=int(tracks.sum()),
@@ -113,16 +78,6 @@ def compare(run_a: int, run_b: int, db: str | Path | None = None) -> Comparison:
         normalized_mutual_info=float(normalized_mutual_info_score(labels_a, labels_b)),
         contingency=cells,
     )
-
-
-def _run(con: duckdb.DuckDBPyConnection, run_id: int) -> tuple[int, int]:
-    """(k, ingest_id) of a run; a one-line error when there is no such run."""
-    row = con.execute(
-        "SELECT k, ingest_id FROM runs WHERE run_id = $run_id", {"run_id": run_id}
-    ).fetchone()
-    if row is None:
-        raise ConfigError(f'no run {run_id}: see `spotclust sql "SELECT run_id FROM runs"`')
-    return row
 
 
 def default_chart_path(run_a: int, run_b: int) -> Path:

@@ -14,9 +14,11 @@ from pathlib import Path
 import duckdb
 import numpy as np
 
-from spotclust import __version__, warehouse
+from spotclust import __version__
 from spotclust.errors import ConfigError, InputFileError
 from spotclust.features import AUDIO_FEATURES
+from spotclust.runs.resolve import resolve_run
+from spotclust.warehouse import connection, read_sql
 
 # Fields a song may carry besides audio features; they name it but do not place it.
 DESCRIPTIVE_FIELDS = {
@@ -49,6 +51,15 @@ class RunModel:
             return scaled
         return (scaled - self.pca_mean) @ self.loadings.T
 
+    def version_note(self) -> str | None:
+        """A warning line when the run was fitted by another spotclust version."""
+        if self.fitted_with.split(".")[:2] != __version__.split(".")[:2]:
+            return (
+                f"note: run {self.run_id} was fitted by spotclust {self.fitted_with}, this is "
+                f"{__version__}; its stored model is plain numbers, so placing still works"
+            )
+        return None
+
 
 @dataclass
 class Placement:
@@ -61,28 +72,12 @@ class Placement:
     neighbours: list[dict] = field(default_factory=list)
 
 
-def resolve_run(con: duckdb.DuckDBPyConnection, run_id: int | None) -> int:
-    """The run id asked for, or the latest run; a clear error if there is none."""
-    if run_id is None:
-        row = con.execute("SELECT max(run_id) FROM runs").fetchall()[0]
-        if row[0] is None:
-            raise ConfigError("the warehouse has no runs yet: run `spotclust cluster` first")
-        return row[0]
-    if not con.execute("SELECT count(*) FROM runs WHERE run_id = $r", {"r": run_id}).fetchall()[0][
-        0
-    ]:
-        raise ConfigError(f'no run {run_id}: see `spotclust sql "SELECT run_id FROM runs"`')
-    return run_id
-
-
-def load_model(con: duckdb.DuckDBPyConnection, run_id: int) -> RunModel:
+def load_model(con: duckdb.DuckDBPyConnection, run: dict) -> RunModel:
+    """The fitted model a run stored, as numbers."""
+    run_id, pcs, version = run["run_id"], run["pca_components"], run["spotclust_version"]
     params = {"run_id": run_id}
-    ((pcs, version),) = con.execute(
-        "SELECT pca_components, spotclust_version FROM runs WHERE run_id = $run_id", params
-    ).fetchall()
     feats = con.execute(
-        "SELECT feature, mean, scale, pca_mean FROM run_features WHERE run_id = $run_id "
-        "ORDER BY position",
+        read_sql("queries/place_features.sql"),
         params,
     ).fetchall()
     features = [f[0] for f in feats]
@@ -93,8 +88,7 @@ def load_model(con: duckdb.DuckDBPyConnection, run_id: int) -> RunModel:
     loadings = None
     if pcs:
         rows = con.execute(
-            "SELECT component, feature, loading FROM pca_components "
-            "WHERE run_id = $run_id AND component <= $pcs",
+            read_sql("queries/place_loadings.sql"),
             {**params, "pcs": pcs},
         ).fetchall()
         loadings = np.zeros((pcs, len(features)))
@@ -102,19 +96,14 @@ def load_model(con: duckdb.DuckDBPyConnection, run_id: int) -> RunModel:
             loadings[component - 1, features.index(feature)] = loading
     dims = [f"pc{i + 1}" for i in range(pcs)] if pcs else features
     centre_rows = con.execute(
-        "SELECT cluster, dimension, value FROM centroids "
-        "WHERE run_id = $run_id AND space = 'model'",
+        read_sql("queries/place_centroids.sql"),
         params,
     ).fetchall()
     k = 1 + max(c for c, _, _ in centre_rows)
     centres = np.zeros((k, len(dims)))
     for cluster, dim, value in centre_rows:
         centres[cluster, dims.index(dim)] = value
-    label_rows = dict(
-        con.execute(
-            "SELECT cluster, label FROM cluster_labels WHERE run_id = $run_id", params
-        ).fetchall()
-    )
+    label_rows = dict(con.execute(read_sql("queries/place_labels.sql"), params).fetchall())
     return RunModel(
         run_id=run_id,
         features=features,
@@ -190,10 +179,8 @@ def place(
 ) -> tuple[RunModel, list[Placement]]:
     """Place songs given by their features, and/or warehouse tracks by id, into a run's clusters."""
     songs = list(songs or [])
-    con = warehouse.connect(db, read_only=True)
-    try:
-        run_id = resolve_run(con, run_id)
-        model = load_model(con, run_id)
+    with connection(db, read_only=True) as con:
+        model = load_model(con, resolve_run(con, run_id))
         for track_id in track_ids or []:
             songs.append(_warehouse_track(con, model, track_id))
         if not songs:
@@ -210,13 +197,11 @@ def place(
                     cluster=cluster,
                     label=model.labels[cluster],
                     distances=[float(d) for d in distances],
-                    typicality=_typicality(con, run_id, cluster, float(distances[cluster])),
+                    typicality=_typicality(con, model.run_id, cluster, float(distances[cluster])),
                     assumed=assumed,
                     neighbours=_neighbours(con, model, values, neighbours),
                 )
             )
-    finally:
-        con.close()
     return model, placements
 
 
@@ -235,8 +220,7 @@ def _warehouse_track(con, model: RunModel, track_id: str) -> dict:
 def _typicality(con, run_id: int, cluster: int, distance: float) -> float:
     """Share of the cluster's members that lie further from its centre than this point."""
     (share,) = con.execute(
-        "SELECT avg(CASE WHEN distance > $d THEN 1.0 ELSE 0.0 END) FROM assignments "
-        "WHERE run_id = $run_id AND cluster = $cluster",
+        read_sql("queries/place_typicality.sql"),
         {"d": distance, "run_id": run_id, "cluster": cluster},
     ).fetchall()[0]
     return float(share or 0.0)
@@ -253,27 +237,8 @@ def _neighbours(con, model: RunModel, values: np.ndarray, limit: int) -> list[di
     for i in range(len(model.features)):
         params |= {f"mean_{i}": model.mean[i], f"scale_{i}": model.scale[i], f"z_{i}": scaled[i]}
     result = con.execute(
-        f"""
-        WITH used AS (SELECT DISTINCT track_id, cluster FROM assignments WHERE run_id = $run_id)
-        SELECT t.track_id, t.artists, t.track_name, u.cluster,
-               (SELECT string_agg(genre, ', ' ORDER BY genre) FROM track_genres g
-                WHERE g.track_id = t.track_id) AS genres,
-               sqrt({terms}) AS distance
-        FROM tracks t JOIN used u USING (track_id)
-        ORDER BY distance, t.track_id
-        LIMIT $limit
-        """,
+        read_sql("queries/place_neighbours.sql").format(terms=terms),
         params,
     )
     names = [d[0] for d in result.description]
     return [dict(zip(names, row, strict=True)) for row in result.fetchall()]
-
-
-def version_note(model: RunModel) -> str | None:
-    """A warning line when the run was fitted by another spotclust version."""
-    if model.fitted_with.split(".")[:2] != __version__.split(".")[:2]:
-        return (
-            f"note: run {model.run_id} was fitted by spotclust {model.fitted_with}, this is "
-            f"{__version__}; its stored model is plain numbers, so placing still works"
-        )
-    return None
