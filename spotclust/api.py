@@ -1,0 +1,192 @@
+"""The Python API: every command of the CLI as one function taking `db`.
+
+The function has the command's name, except `charts` (`write_charts`: spotclust.charts is
+the package of chart builders) and compare's page (`compare_chart`).
+
+Each function raises only SpotclustError subclasses (a DuckDB error is translated into the
+same one line the CLI prints) and imports the modelling and chart stack (scikit-learn,
+numba, altair) only when it needs it, so `import spotclust` stays fast.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from spotclust.warehouse.errors import translated
+
+Db = str | Path | None
+
+
+def _translated(function: Callable) -> Callable:
+    @functools.wraps(function)
+    def call(*args, **kwargs):
+        with translated():
+            return function(*args, **kwargs)
+
+    return call
+
+
+@_translated
+def ingest(path: str | Path | None = None, db: Db = None):
+    """Load a CSV, .csv.gz or Parquet file (default: the shipped dataset) -> IngestResult."""
+    from spotclust.files.ingest import ingest as run_ingest
+
+    return run_ingest(path, db)
+
+
+def _config(k: int, options: dict):
+    from spotclust.model.config import ClusterConfig
+
+    return ClusterConfig(k=k, **options)
+
+
+@_translated
+def cluster(k: int = 4, db: Db = None, on_stage: Callable[[str], None] | None = None, **options):
+    """Cluster the clean tracks into k groups -> ClusterResult; options are ClusterConfig
+    fields (features, pca_components, seed, n_init, row_rule, algorithm, ...)."""
+    from spotclust.runs.cluster import run
+
+    return run(_config(k, options), db, on_stage)
+
+
+@_translated
+def repeat(run_id: int, db: Db = None, on_stage: Callable[[str], None] | None = None):
+    """Run a recorded run again with its config -> (ClusterResult, RepeatCheck)."""
+    from spotclust.runs.repeat import repeat as run_repeat
+
+    return run_repeat(run_id, db, on_stage)
+
+
+@_translated
+def sweep(
+    ks: str | Iterable[int] = range(2, 13),
+    db: Db = None,
+    on_k: Callable[[int], None] | None = None,
+    score_silhouette: bool = True,
+    stability_pairs: int | None = None,
+    gap_refs: int | None = 0,
+    **options,
+):
+    """Fit and score k-means for every k (a range such as '2..12', or ints) -> SweepResult.
+
+    stability_pairs: resample pairs per k (None: the default, 10; 0 skips stability).
+    gap_refs: reference datasets per k for the gap statistic (None: the default, 5; 0 skips).
+    """
+    from spotclust.model.config import parse_k_range
+    from spotclust.model.selection import DEFAULT_GAP_REFS, DEFAULT_STABILITY
+    from spotclust.runs.sweep import sweep as run_sweep
+
+    ks = parse_k_range(ks) if isinstance(ks, str) else sorted(set(ks))
+    return run_sweep(
+        ks,
+        _config(2, options),  # k itself comes from the range
+        db,
+        on_k=on_k,
+        score_silhouette=score_silhouette,
+        stability_pairs=DEFAULT_STABILITY if stability_pairs is None else stability_pairs,
+        gap_refs=DEFAULT_GAP_REFS if gap_refs is None else gap_refs,
+    )
+
+
+@_translated
+def query(
+    sql: str,
+    params: dict[str, Any] | None = None,
+    db: Db = None,
+    *,
+    write: bool = False,
+    external_access: bool = False,
+) -> tuple[list[str], list[tuple]]:
+    """Run SQL on the warehouse (read-only, no file access, unless asked) -> (columns, rows)."""
+    from spotclust.warehouse import run_query
+
+    return run_query(sql, params, db, write=write, external_access=external_access)
+
+
+@_translated
+def tables(db: Db = None) -> list[tuple[str, str, int | None, str]]:
+    """(name, 'table' | 'view', rows, description) of everything a user can query."""
+    from spotclust.warehouse import connection, list_relations
+
+    with connection(db, read_only=True) as con:
+        return list_relations(con)
+
+
+@_translated
+def write_charts(
+    run_id: int | None = None, out_dir: str | Path = "charts", fmt: str = "html", db: Db = None
+) -> Path:
+    """Write one page per chart of a run (default: the latest) and an index -> its path."""
+    from spotclust.charts import save_all
+
+    return save_all(db, run_id, out_dir, fmt)
+
+
+@_translated
+def place(
+    songs: Sequence[dict] = (),
+    track_ids: Sequence[str] = (),
+    run_id: int | None = None,
+    db: Db = None,
+    neighbours: int = 10,
+    song_file: str | Path | None = None,
+):
+    """Place songs (dicts of features), warehouse tracks and the songs of a CSV/JSON file into
+    a run's clusters -> (RunModel, [Placement])."""
+    from spotclust.runs.place import place as run_place
+    from spotclust.runs.place import read_songs
+
+    every_song = [*songs, *(read_songs(song_file) if song_file else [])]
+    return run_place(every_song, list(track_ids), run_id, db, neighbours)
+
+
+@_translated
+def explain(run_id: int | None = None, top: int = 5, db: Db = None):
+    """Why each cluster is what it is -> (run_id, [Explanation])."""
+    from spotclust.runs.explain import explain as run_explain
+
+    return run_explain(run_id, top, db)
+
+
+@_translated
+def compare(run_a: int, run_b: int, db: Db = None):
+    """Two runs over their common tracks: adjusted Rand, NMI, contingency -> Comparison."""
+    from spotclust.runs.compare import compare as run_compare
+
+    return run_compare(run_a, run_b, db)
+
+
+@_translated
+def compare_chart(comparison, out: str | Path | None = None) -> Path:
+    """The contingency heatmap of a Comparison as an HTML page -> its path."""
+    from spotclust.runs.compare import save_chart
+
+    return save_chart(comparison, out)
+
+
+@_translated
+def export(
+    run_id: int | None = None, fmt: str | None = None, *, out: str | Path, db: Db = None
+) -> tuple[Path, int]:
+    """Write a run's assignments with track details to Parquet or CSV -> (path, rows)."""
+    from spotclust.files.export import export as run_export
+
+    return run_export(run_id, fmt, out=out, db=db)
+
+
+@_translated
+def synth(rows: int, out: str | Path, seed: int = 0, source: str | Path | None = None) -> Path:
+    """Write synthetic tracks with the dataset's schema and per-genre distributions."""
+    from spotclust.files.synth import synthesize
+
+    return synthesize(rows, out, seed=seed, source=source)
+
+
+def shipped_dataset() -> Path:
+    """The Spotify Tracks dataset that ships inside the package (see data/SOURCE.md)."""
+    from spotclust.files.ingest import shipped_dataset as path
+
+    return path()

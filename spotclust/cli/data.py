@@ -1,0 +1,107 @@
+"""Commands that load, query and write out data: ingest, sql, tables, export, synth."""
+
+from __future__ import annotations
+
+import click
+
+import spotclust
+from spotclust.cli.options import db_option, echo, format_option, guess_type
+from spotclust.output import render
+
+
+@click.command()
+@click.argument("path", required=False, type=click.Path(dir_okay=True, readable=False))
+@db_option
+def ingest(path, db):
+    """Load PATH (CSV, .csv.gz or Parquet) into the warehouse; default: the shipped dataset.
+
+    Replaces the previous data in one transaction and re-applies the SQL views.
+    """
+    result = spotclust.ingest(path, db)
+    rows = [
+        ("source", str(result.source)),
+        ("rows loaded", result.rows),
+        ("distinct tracks", result.distinct_tracks),
+        ("genres", result.genres),
+        ("rows set aside by cleaning", result.rows_set_aside),
+        ("clean tracks (one row each)", result.clean_tracks),
+        ("seconds", round(result.seconds, 2)),
+    ]
+    echo(render(["ingest", f"#{result.ingest_id}"], rows))
+    echo("See why rows were set aside: spotclust sql 'SELECT * FROM cleaning_report'")
+
+
+@click.command()
+@click.argument("query")
+@click.option(
+    "-p",
+    "--param",
+    "params",
+    type=(str, str),
+    multiple=True,
+    metavar="NAME VALUE",
+    help="Bind $NAME in the query to VALUE (repeatable).",
+)
+@click.option("--write", is_flag=True, help="Allow the query to change the warehouse.")
+@click.option(
+    "--allow-external",
+    is_flag=True,
+    help="Allow reading/writing files, ATTACH, INSTALL and LOAD (off by default).",
+)
+@format_option
+@db_option
+def sql(query, params, write, allow_external, fmt, db):
+    """Run QUERY on the warehouse (read-only unless --write).
+
+    Example: spotclust sql "SELECT genre, count(*) FROM tracks WHERE popularity > $p
+    GROUP BY genre" -p p 80
+    """
+    bound = {name: guess_type(value) for name, value in params}
+    columns, rows = spotclust.query(query, bound, db, write=write, external_access=allow_external)
+    if columns:
+        echo(render(columns, rows, fmt))
+
+
+@click.command()
+@format_option
+@db_option
+def tables(fmt, db):
+    """List the warehouse's tables and views with row counts and what each holds."""
+    echo(render(["name", "kind", "rows", "description"], spotclust.tables(db), fmt))
+
+
+@click.command()
+@click.option(
+    "--run", "run_id", type=int, default=None, help="Run to export [default: the latest]."
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["parquet", "csv"]),
+    default=None,
+    help="File format [default: from the --out suffix; parquet when it has none].",
+)
+@click.option("--out", required=True, type=click.Path(), help="File to write (.parquet or .csv).")
+@db_option
+def export(run_id, fmt, out, db):
+    """Write a run's assignments with the tracks' details and cluster labels to a file."""
+    path, rows = spotclust.export(run_id, fmt, out=out, db=db)
+    echo(f"exported {rows} rows to {path}")
+
+
+@click.command()
+@click.option("--rows", type=int, required=True, help="How many tracks to write.")
+@click.option(
+    "--out", required=True, type=click.Path(dir_okay=False), help=".csv, .csv.gz or .parquet"
+)
+@click.option("--seed", type=int, default=0, show_default=True, help="Same seed, same file.")
+@click.option(
+    "--source",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Fit the per-genre distributions to this file [default: the shipped dataset].",
+)
+def synth(rows, out, seed, source):
+    """Write synthetic tracks with the dataset's schema and per-genre distributions."""
+    path = spotclust.synth(rows, out, seed=seed, source=source)
+    echo(f"wrote {rows} synthetic tracks to {path}")

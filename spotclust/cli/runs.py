@@ -1,0 +1,183 @@
+"""Commands that fit models: cluster, sweep, and run (the whole analysis in one go)."""
+
+from __future__ import annotations
+
+import click
+
+import spotclust
+from spotclust.cli.options import (
+    charts_options,
+    config_options,
+    db_option,
+    echo,
+    model_options,
+    progress,
+)
+from spotclust.output import render
+
+
+@click.command()
+@click.option("--k", type=int, default=4, show_default=True, help="Number of clusters.")
+@click.option(
+    "--repeat",
+    "repeat_run",
+    type=int,
+    default=None,
+    metavar="RUN_ID",
+    help="Run RUN_ID again with its recorded config; report if assignments are identical.",
+)
+@charts_options
+@model_options
+@db_option
+def cluster(k, repeat_run, no_charts, charts_dir, quiet, db, **options):
+    """Cluster the clean tracks into K groups and write the run to the warehouse."""
+    check = None
+    with progress(quiet, total=len(spotclust.STAGES), label="cluster") as on_stage:
+        if repeat_run is not None:  # the recorded config replaces the model options
+            result, check = spotclust.repeat(repeat_run, db, on_stage)
+        else:
+            result = spotclust.cluster(k, db, on_stage, **config_options(**options))
+    _print_run(result)
+    if check is not None:
+        same = "identical" if check.identical else f"different in {check.rows_differing} rows"
+        data = "same data" if check.same_data else "the data changed since (new ingest)"
+        echo(
+            f"Repeat of run {check.original_run}: assignments {same} "
+            f"({check.rows_compared} rows compared; {data})"
+        )
+    if not no_charts:
+        echo(f"Charts: open {spotclust.write_charts(result.run_id, charts_dir, db=db)}")
+
+
+def _print_run(result) -> None:
+    rows = [
+        (c["cluster"], c["size"], f"{c['share']:.1%}", c["label"], c["distinctive_features"])
+        for c in result.summary
+    ]
+    echo(
+        render(["cluster", "size", "share", "label: traits · top genres", "distinctive (z)"], rows)
+    )
+    m = result.metrics
+    silhouette = "n/a" if m["silhouette"] is None else f"{m['silhouette']:.4f}"
+    if m["silhouette_method"] == "sampled":
+        silhouette += (
+            f" (sampled from {m['silhouette_sample_size']} rows, "
+            f"95% CI {m['silhouette_ci_low']:.4f}..{m['silhouette_ci_high']:.4f})"
+        )
+    echo(
+        f"run {result.run_id}: k={result.config.k}, {result.rows_used} rows, "
+        f"silhouette {silhouette}, Calinski-Harabasz {m['calinski_harabasz']:.1f}, "
+        f"Davies-Bouldin {m['davies_bouldin']:.3f}, "
+        f"adjusted Rand vs genre {m['adjusted_rand']:.3f}, {result.timings['total']:.1f} s"
+    )
+    echo(
+        'Explore: spotclust sql "SELECT * FROM genre_breakdown WHERE run_id = '
+        f'{result.run_id} AND rank_in_cluster <= 10"'
+    )
+
+
+@click.command()
+@click.option(
+    "--k", "k_range", default="2..12", show_default=True, help="Range (2..12) or list (2,4,8) of k."
+)
+@click.option(
+    "--no-silhouette", is_flag=True, help="Skip the silhouette (inertia and cheap scores only)."
+)
+@click.option(
+    "--stability",
+    "stability_pairs",
+    type=int,
+    default=10,  # model.selection.DEFAULT_STABILITY (not imported: --help must stay fast)
+    show_default=True,
+    metavar="N",
+    help="Resample pairs per k for stability (adjusted Rand between them); 0 skips it.",
+)
+@click.option("--gap", is_flag=True, help="Also compute the gap statistic and the gap rule.")
+@click.option(
+    "--gap-refs",
+    type=int,
+    default=None,
+    metavar="N",
+    help="Uniform reference datasets per k for the gap statistic [default 5]; implies --gap.",
+)
+@model_options
+@db_option
+def sweep(k_range, no_silhouette, stability_pairs, gap, gap_refs, quiet, db, **options):
+    """Fit k-means for each k and score it: the elbow plot's numbers, stability, optionally
+    the gap statistic, and a suggested k with the evidence for it."""
+    if gap_refs is None and not gap:
+        gap_refs = 0  # None: the API's default number of reference sets
+    with progress(quiet, total=len(spotclust.parse_k_range(k_range)), label="sweep") as on_k:
+        result = spotclust.sweep(
+            k_range,
+            db,
+            on_k=lambda k: on_k(f"k={k}"),
+            score_silhouette=not no_silhouette,
+            stability_pairs=stability_pairs,
+            gap_refs=gap_refs,
+            **config_options(**options),
+        )
+    _print_sweep(result)
+
+
+def _print_sweep(result) -> None:
+    def plus_minus(value, error):
+        return None if value is None else f"{value:.3f} ± {error:.3f}"
+
+    columns = ["k", "inertia", "silhouette", "calinski_harabasz", "davies_bouldin"]
+    rows = []
+    for r in result.rows:
+        row = [r["k"], r["inertia"], r["silhouette"], r["calinski_harabasz"], r["davies_bouldin"]]
+        if result.stability_pairs:
+            row.append(plus_minus(r["stability_mean"], r["stability_std"]))
+        if result.gap_refs:
+            row.append(plus_minus(r["gap"], r["gap_se"]))
+        rows.append((*row, ", ".join(result.picks(r["k"]))))
+    columns += ["stability (ARI)"] if result.stability_pairs else []
+    columns += ["gap"] if result.gap_refs else []
+    echo(render([*columns, ""], rows))
+    echo(f"sweep {result.sweep_id}: suggested k = {result.suggested_k} ({result.evidence})")
+    echo(f"why: {result.suggestion_reason}")
+
+
+@click.command("run")
+@click.argument("path", required=False, type=click.Path(dir_okay=True, readable=False))
+@click.option("--k", type=int, default=4, show_default=True, help="Number of clusters.")
+@click.option(
+    "--sweep",
+    "k_range",
+    default="1..10",
+    show_default=True,
+    help="The elbow step's k range (as the notebook: 1..10), or 'none' to skip it.",
+)
+@click.option(
+    "--sweep-silhouette", is_flag=True, help="Also score every k of the sweep by silhouette."
+)
+@click.option(
+    "--stability",
+    "stability_pairs",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Resample pairs per k for the sweep's stability (0 skips it).",
+)
+@charts_options
+@model_options
+@db_option
+@click.pass_context
+def run_all(ctx, path, k, k_range, sweep_silhouette, stability_pairs, quiet, db, **options):
+    """The whole analysis in one go: ingest PATH (default: the shipped dataset), the elbow
+    sweep, cluster with K, profiles and genres, and the chart pages.
+
+    The same as `ingest`, `sweep` and `cluster` one after another, in one process.
+    """
+    from spotclust.cli.data import ingest
+
+    no_charts, charts_dir = options.pop("no_charts"), options.pop("charts_dir")
+    ctx.invoke(ingest, path=path, db=db)
+    if k_range.lower() != "none":
+        ctx.invoke(sweep, k_range=k_range, no_silhouette=not sweep_silhouette,
+                   stability_pairs=stability_pairs, gap=False, gap_refs=None, quiet=quiet,
+                   db=db, **options)  # fmt: skip
+    ctx.invoke(cluster, k=k, repeat_run=None, no_charts=no_charts, charts_dir=charts_dir,
+               quiet=quiet, db=db, **options)  # fmt: skip
