@@ -6,9 +6,9 @@ usage:
                                                      (the first N of them with --rows)
   python silhouette_bench.py sklearn DATA.npz        time sklearn.metrics.silhouette_score once
   python silhouette_bench.py spotclust DATA.npz [--repeats N]
-                                                     time spotclust.silhouette.silhouette_score:
-                                                     the first call in this process (cold), then
-                                                     N more (warm)
+                                                     time silhouette_score of
+                                                     spotclust.model.silhouette: the first call
+                                                     in this process (cold), then N more (warm)
 
 The data are made exactly as benchmarks/baseline_notebook.py makes them (pandas read_csv,
 dropna, the 12 features, StandardScaler, PCA(2, random_state=0), KMeans(4, random_state=0)),
@@ -55,7 +55,7 @@ def time_spotclust(path: str, repeats: int) -> dict:
     t = time.perf_counter()
     import numba
 
-    from spotclust.silhouette import silhouette_score
+    from spotclust.model.silhouette import silhouette_score
 
     seconds_import = time.perf_counter() - t
     X, labels = _load(path)

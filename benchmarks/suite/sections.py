@@ -1,0 +1,12 @@
+"""The benchmark sections, in the order they run and appear in the report.
+
+Each is a module with run(args, dataset) -> dict (its record in results.json) and
+render(record, claims) -> list[str] (its part of RESULTS.md; it appends its summary lines to
+claims).
+"""
+
+from __future__ import annotations
+
+from . import e2e, scale, silhouette, sweep
+
+SECTIONS = {"e2e": e2e, "silhouette": silhouette, "sweep": sweep, "scale": scale}
