@@ -23,7 +23,7 @@ from click.testing import CliRunner
 from warehouse_state import warehouse_state
 
 from spotclust.cli import cli
-from spotclust.ingest import COLUMN_TYPES, shipped_dataset
+from spotclust.files.ingest import COLUMN_TYPES, shipped_dataset
 
 COLUMNS: list[str] = list(COLUMN_TYPES)  # the 20 named Spotify columns, in file order
 HEADER: list[str] = ["", *COLUMNS]  # plus the unnamed leading index column

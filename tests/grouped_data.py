@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from spotclust.ingest import COLUMN_TYPES
+from spotclust.files.ingest import COLUMN_TYPES
 
 # Three kinds of track that differ in many features at once, so they stay apart after
 # scaling and a 2-D PCA: (genre, danceability, energy, acousticness, instrumentalness, tempo)

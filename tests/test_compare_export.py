@@ -17,9 +17,9 @@ from grouped_data import write_grouped_csv
 
 import spotclust
 from spotclust import charts
-from spotclust.compare import CONTINGENCY_COLUMNS, compare
 from spotclust.errors import ConfigError, WarehouseError
-from spotclust.export import export
+from spotclust.files.export import export
+from spotclust.runs.compare import CONTINGENCY_COLUMNS, compare
 
 EXPORT_COLUMNS = [
     "run_id", "track_id", "row_number", "cluster", "cluster_label", "pc1", "pc2", "distance",

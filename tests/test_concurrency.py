@@ -29,7 +29,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from spotclust import warehouse
+from spotclust.warehouse.sql_files import models
 
 SMALL_CLUSTER = ["cluster", "--k", "3", "--n-init", "2", "--no-charts", "-q"]
 # On the full dataset: one restart and a sampled silhouette keep a run to a few seconds.
@@ -51,11 +51,7 @@ RUN_TABLES = (
 # The file's rows and the models materialized from them at ingest (tables in views/).
 DATA_TABLES = (
     "raw_tracks",
-    *(
-        f.name[4:-4]
-        for f in warehouse.view_files()
-        if f"CREATE OR REPLACE TABLE {f.name[4:-4]}" in f.read_text()
-    ),
+    *(m.name for m in models() if m.materialized == "table"),
 )
 
 

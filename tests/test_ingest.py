@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from spotclust import __version__
-from spotclust.ingest import COLUMN_TYPES, shipped_dataset
+from spotclust.files.ingest import COLUMN_TYPES, shipped_dataset
 
 COLUMNS = list(COLUMN_TYPES)
 HEADER = ["", *COLUMNS]

@@ -11,8 +11,8 @@ from grouped_data import write_grouped_csv
 
 import spotclust
 from spotclust.cli import cli
-from spotclust.labels import describe_traits
-from spotclust.place import place
+from spotclust.runs.labels import describe_traits
+from spotclust.runs.place import place
 
 
 @pytest.fixture(scope="module")

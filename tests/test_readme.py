@@ -3,6 +3,8 @@
 from pathlib import Path
 
 from spotclust.cli import cli
+from spotclust.warehouse.schema import declared_tables
+from spotclust.warehouse.sql_files import models
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text()
@@ -21,10 +23,7 @@ def test_ci_runs_the_readme_test_command():
 
 
 def test_every_table_and_view_is_documented():
-    sql = ROOT / "spotclust" / "sql"
-    names = [line.split()[5] for line in (sql / "tables.sql").read_text().splitlines()
-             if line.startswith("CREATE TABLE IF NOT EXISTS")]  # fmt: skip
-    names += [f.name[4:-4] for f in (sql / "views").glob("*.sql")]
+    names = [*declared_tables(), *(model.name for model in models())]
     assert len(names) > 20
     for name in names:
         if name == "spotclust_meta":

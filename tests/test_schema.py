@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import duckdb
@@ -25,6 +26,8 @@ import pytest
 
 from spotclust import warehouse
 from spotclust.errors import WarehouseError
+from spotclust.warehouse import schema
+from spotclust.warehouse.sql_files import models
 
 # The tables of the last layout that said version 1 without run_features.pca_mean (as
 # written by spotclust at commit 65c8818): table -> columns in order. History: never edit.
@@ -53,11 +56,7 @@ V1_COLUMNS = {
     "is_knee is_best_silhouette",
 }
 # Models materialized as tables at ingest now (views in the oldest version-1 layout) ...
-MODELS = tuple(
-    f.name[4:-4]
-    for f in warehouse.view_files()
-    if f"CREATE OR REPLACE TABLE {f.name[4:-4]}" in f.read_text()
-)
+MODELS = tuple(m.name for m in models() if m.materialized == "table")
 # ... and those that were tables already in the last version-1 layout.
 V1_TABLE_MODELS = ("row_checks", "tracks", "track_genres")
 # The data a migration must keep (every table of version 1 but spotclust_meta), with the
@@ -95,9 +94,9 @@ def layout(db: Path) -> dict:
     con = _con(db)
     try:
         columns = {}
-        for table, column, data_type, nullable in con.execute(warehouse._TABLE_COLUMNS).fetchall():
+        for table, column, data_type, nullable in con.execute(schema._TABLE_COLUMNS).fetchall():
             columns.setdefault(table, []).append((column, data_type, nullable))
-        kinds = warehouse._relations(con)
+        kinds = schema._relations(con)
     finally:
         con.close()
     return {"columns": columns, "kinds": kinds}
@@ -179,19 +178,15 @@ def make_version_1(db: Path, *, models_as_views: bool) -> None:
             for column in current[table]:
                 if column not in V1_COLUMNS[table].split():
                     con.execute(f'ALTER TABLE "{table}" DROP COLUMN "{column}"')
-        for f in warehouse.view_files():
-            name = f.name[4:-4]
+        for model in models():
+            name = model.name
             if name in MODELS and (models_as_views or name not in V1_TABLE_MODELS):
                 con.execute(f'DROP TABLE "{name}"')
-                con.execute(
-                    f.read_text().replace(
-                        f"CREATE OR REPLACE TABLE {name}", f"CREATE OR REPLACE VIEW {name}"
-                    )
-                )
+                con.execute(replace(model, materialized="view").create_statement())
             if name == "cluster_summary":  # version 1's: before cluster labels
                 text = "\n".join(
                     line
-                    for line in f.read_text().splitlines()
+                    for line in model.create_statement().splitlines()
                     if "l.label" not in line and "cluster_labels" not in line
                 )
                 con.execute(text)
@@ -204,7 +199,7 @@ def make_version_1(db: Path, *, models_as_views: bool) -> None:
 
 def layout_columns(con) -> dict[str, list[str]]:
     out = {}
-    for table, column, _, _ in con.execute(warehouse._TABLE_COLUMNS).fetchall():
+    for table, column, _, _ in con.execute(schema._TABLE_COLUMNS).fetchall():
         out.setdefault(table, []).append(column)
     return out
 

@@ -6,8 +6,9 @@ from numba import njit
 from sklearn import metrics
 from sklearn.datasets import make_blobs
 
-from spotclust import silhouette as _sil
-from spotclust.silhouette import sampled_silhouette, silhouette_samples, silhouette_score
+from spotclust.model import _silhouette_kernels as _kernels
+from spotclust.model import silhouette as _sil
+from spotclust.model.silhouette import sampled_silhouette, silhouette_samples, silhouette_score
 
 ATOL = 1e-9
 
@@ -353,7 +354,7 @@ def test_fast_sqrt_accuracy():
 def _fast_sqrt(q):
     out = np.empty_like(q)
     for i in range(q.shape[0]):
-        out[i] = _sil._sqrt(q[i])
+        out[i] = _kernels._sqrt(q[i])
     return out
 
 

@@ -13,17 +13,12 @@ from grouped_data import write_grouped_csv
 
 import spotclust
 from spotclust import charts, warehouse
-from spotclust.clustering import ClusterConfig, project
 from spotclust.features import feature_source, resolve_features
-from spotclust.sweeps import (
-    RESAMPLE_ROWS,
-    STABLE_ARI,
-    fixed_sample,
-    gap_rule,
-    stability,
-    suggest,
-    sweep,
-)
+from spotclust.model.config import ClusterConfig
+from spotclust.model.projection import project
+from spotclust.model.resampling import RESAMPLE_ROWS, fixed_sample, gap_rule, stability
+from spotclust.model.selection import STABLE_ARI, suggest
+from spotclust.runs.sweep import sweep
 
 EVIDENCE_COLUMNS = (
     "k, stability_mean, stability_std, stability_pairs, gap, gap_se, gap_refs, is_knee, "

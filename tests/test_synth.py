@@ -11,8 +11,8 @@ import pytest
 
 import spotclust
 from spotclust.errors import ConfigError
-from spotclust.ingest import COLUMN_TYPES, shipped_dataset
-from spotclust.synth import output_format, synthesize
+from spotclust.files.ingest import COLUMN_TYPES, shipped_dataset
+from spotclust.files.synth import output_format, synthesize
 
 ROWS = 5_000
 
