@@ -171,7 +171,7 @@ def _write_csv(path: Path) -> Path:
 
     import numpy as np
 
-    from spotclust.ingest import COLUMN_TYPES
+    from spotclust.files.ingest import COLUMN_TYPES
 
     rng = np.random.default_rng(1)
     kinds = [("metal", 0.3, 0.95, 0.02), ("sleep", 0.15, 0.05, 0.95), ("dance", 0.85, 0.75, 0.1)]

@@ -20,7 +20,7 @@ import pytest
 import spotclust
 from spotclust import charts, warehouse
 from spotclust.errors import ConfigError, WarehouseError
-from spotclust.ingest import COLUMN_TYPES
+from spotclust.files.ingest import COLUMN_TYPES
 
 # (genres, tracks, danceability, energy, acousticness, instrumentalness, speechiness, tempo)
 KINDS = [

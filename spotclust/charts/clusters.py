@@ -1,0 +1,155 @@
+"""Charts of the clusters themselves: what sets each apart (profiles) and how big each is."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import altair as alt
+import polars as pl
+
+from spotclust.charts import theme
+
+
+def _colour_strip(clusters: list[str], row: int) -> alt.Chart:
+    """The cluster legend at the left: the same colours as in every other chart."""
+    return (
+        alt.Chart(pl.DataFrame({"cluster": clusters}))
+        .mark_rect()
+        .encode(
+            y=alt.Y("cluster:N", sort=clusters, title=None),
+            color=theme.cluster_color(clusters, legend=None),
+            tooltip=[alt.Tooltip("cluster:N")],
+        )
+        .properties(width=14, height=alt.Step(row))
+    )
+
+
+def _feature_order(frame: pl.DataFrame) -> list[str]:
+    """The features' labels: those clustered on first, each group in feature order."""
+    if not frame.height:
+        return []
+    return (
+        frame.select("label", "in_model", "position")
+        .unique()
+        .sort(["in_model", "position"], descending=[True, False])["label"]
+        .to_list()
+    )
+
+
+def _profile_heat(frame: pl.DataFrame, clusters: list[str], row: int) -> alt.LayerChart:
+    """Clusters x features, coloured by z and with z printed."""
+    order = _feature_order(frame)
+    frame = frame.with_columns(
+        pl.when(pl.col("in_model")).then(pl.lit("yes")).otherwise(pl.lit("no")).alias("clustered")
+    )
+    tooltip = [
+        alt.Tooltip("cluster:N"),
+        alt.Tooltip("feature:N"),
+        alt.Tooltip("z:Q", title="mean, in std devs from all tracks", format="+.2f"),
+        alt.Tooltip("mean:Q", title="cluster mean (raw units)", format=",.3f"),
+        alt.Tooltip("median:Q", title="cluster median (raw units)", format=",.3f"),
+        alt.Tooltip("std:Q", title="cluster std dev (raw units)", format=",.3f"),
+        alt.Tooltip("overall_mean:Q", title="mean of all tracks (raw units)", format=",.3f"),
+        alt.Tooltip("overall_std:Q", title="std dev of all tracks (raw units)", format=",.3f"),
+        alt.Tooltip("clustered:N", title="clustered on"),
+    ]
+    grey_if_not_clustered = "indexof(datum.label, '(not clustered)') >= 0 ? '#777' : '#222'"
+    base = alt.Chart(frame).encode(
+        x=alt.X(
+            "label:N",
+            sort=order,
+            title="feature (grey: not clustered on)",
+            axis=alt.Axis(orient="top", labelAngle=-35, labelColor=alt.expr(grey_if_not_clustered)),
+        ),
+        y=alt.Y("cluster:N", sort=clusters, title=None, axis=None),
+        tooltip=tooltip,
+    )
+    cells = base.mark_rect(stroke="white", strokeWidth=1).encode(
+        color=alt.Color(
+            "z:Q",
+            scale=alt.Scale(scheme="redblue", reverse=True, domain=[-2, 2], clamp=True),
+            legend=alt.Legend(
+                title=["cluster mean − mean of", "all tracks (std devs)"], gradientLength=240
+            ),
+        )
+    )
+    text = base.mark_text(fontSize=12).encode(
+        text=alt.Text("z:Q", format="+.2f"),
+        color=alt.condition("abs(datum.z) > 1.2", alt.value("white"), alt.value("#222")),
+    )
+    cell = (theme.WIDTH - 140) // max(len(order), 1)
+    return alt.layer(cells, text).properties(width=cell * max(len(order), 1), height=alt.Step(row))
+
+
+def cluster_profiles_chart(
+    data: theme.Data, clusters: Sequence[str] | None = None
+) -> alt.HConcatChart:
+    """Each cluster's mean of each feature, in standard deviations from the mean of all tracks.
+
+    data: cluster, feature, label, in_model, position, z, mean, std, median, overall_mean,
+    overall_std (see profiles_data). A clusters x features heatmap with z printed in each
+    cell and the raw means in the tooltips; a strip of cluster colours at the left.
+    """
+    frame = theme.as_frame(data)
+    clusters = list(clusters) if clusters is not None else theme.cluster_domain(frame)
+    row = max(30, min(44, 360 // max(len(clusters), 1)))
+    return theme.finish(
+        alt.hconcat(_colour_strip(clusters, row), _profile_heat(frame, clusters, row), spacing=2)
+        .resolve_scale(color="independent")
+        .properties(
+            title=theme.title(
+                "Cluster profiles: what sets each cluster apart",
+                [
+                    "Each cell: the cluster's mean of a feature, standardised (0 = the mean of all "
+                    "tracks the run used; ±1 = one standard deviation).",
+                    "Red: above average; blue: below. Hover a cell for the raw means.",
+                ],
+            )
+        )
+    )
+
+
+def cluster_sizes_chart(data: theme.Data, clusters: Sequence[str] | None = None) -> alt.LayerChart:
+    """Tracks per cluster, with the share printed at the end of each bar.
+
+    data: cluster, tracks, share, top_genres, distinctive_features (see sizes_data).
+    """
+    frame = theme.as_frame(data)
+    clusters = list(clusters) if clusters is not None else theme.cluster_domain(frame)
+    frame = frame.with_columns(
+        pl.struct("tracks", "share")
+        .map_elements(lambda s: f"{s['tracks']:,} ({s['share']:.1%})", return_dtype=pl.String)
+        .alias("text")
+    )
+    total = int(frame["tracks"].sum()) if frame.height else 0
+    largest = int(frame["tracks"].max()) if frame.height else 1
+    tooltip = [
+        alt.Tooltip("cluster:N"),
+        alt.Tooltip("tracks:Q", title="tracks", format=","),
+        alt.Tooltip("share:Q", title="share of all tracks", format=".1%"),
+        alt.Tooltip("top_genres:N", title="top genres"),
+        alt.Tooltip("distinctive_features:N", title="distinctive features (z)"),
+    ]
+    base = alt.Chart(frame).encode(
+        y=alt.Y("cluster:N", sort=clusters, title=None),
+        # room at the right for the text after the largest bar
+        x=alt.X(
+            "tracks:Q",
+            title="tracks",
+            axis=alt.Axis(format=",d"),
+            scale=alt.Scale(domain=[0, largest * 1.2], nice=False),
+        ),
+        tooltip=tooltip,
+    )
+    bars = base.mark_bar().encode(color=theme.cluster_color(clusters))
+    text = base.mark_text(align="left", dx=6, fontSize=13).encode(text="text:N")
+    return theme.finish(
+        alt.layer(bars, text).properties(
+            width=theme.WIDTH - 150,
+            height=alt.Step(44),
+            title=theme.title(
+                "Cluster sizes",
+                f"Tracks in each cluster, of {total:,}; clusters are numbered by size.",
+            ),
+        )
+    )

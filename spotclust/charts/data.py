@@ -1,0 +1,100 @@
+"""Each chart's data from the warehouse: small polars frames aggregated in DuckDB, a few
+thousand rows at most whatever the size of the data (the PCA map is binned in SQL).
+
+The SQL is in sql/charts/<name>.sql; values are always bound as parameters.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import polars as pl
+
+from spotclust.charts.genres import TOP_GENRES
+from spotclust.charts.map import PCA_BINS
+from spotclust.runs.resolve import resolve_run
+from spotclust.warehouse import read_sql
+
+
+def _query(name: str) -> str:
+    return read_sql(f"charts/{name}.sql")
+
+
+def frame_of(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = None) -> pl.DataFrame:
+    """The rows of sql/charts/NAME.sql as a polars frame."""
+    frame = con.sql(_query(name), params=params or {}).pl()
+    # sums of integers come back as DECIMAL(38, 0): make them plain numbers for JSON
+    return frame.with_columns(
+        pl.col(column).cast(pl.Int64 if dtype.scale == 0 else pl.Float64)
+        for column, dtype in frame.schema.items()
+        if isinstance(dtype, pl.Decimal)
+    )
+
+
+def chart_run(con: duckdb.DuckDBPyConnection, run_id: int | None = None) -> dict:
+    """The runs row of run_id (the latest run when None), with its clusters under "clusters":
+    (cluster, size, share, label) tuples in cluster order."""
+    run = resolve_run(con, run_id)
+    run["clusters"] = con.execute(_query("run_clusters"), {"run_id": run["run_id"]}).fetchall()
+    return run
+
+
+def correlation_data(con: duckdb.DuckDBPyConnection, run_id: int) -> pl.DataFrame:
+    """feature_correlations with each feature's position and whether the run clustered on it."""
+    return frame_of(con, "correlations", {"run_id": run_id})
+
+
+def pca_map_data(
+    con: duckdb.DuckDBPyConnection, run_id: int, bins: int = PCA_BINS
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(bins, centroids): the run's tracks counted on a bins x bins grid over (pc1, pc2).
+
+    One row per non-empty bin (at most bins²): its edges, tracks, most common cluster, that
+    cluster's share and the count of every cluster in it. Centroids: mean pc1, pc2 per cluster.
+    """
+    grid = frame_of(con, "pca_map", {"run_id": run_id, "bins": bins})
+    centroids = frame_of(con, "pca_centroids", {"run_id": run_id})
+    return grid, centroids
+
+
+def explained_variance(con: duckdb.DuckDBPyConnection, run_id: int) -> list[float]:
+    """Share of variance of each fitted principal component, pc1 first."""
+    rows = con.execute(_query("explained_variance"), {"run_id": run_id}).fetchall()
+    return [r[0] for r in rows]
+
+
+def elbow_data(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """Every k of the latest sweep (empty when there is none)."""
+    return frame_of(con, "elbow")
+
+
+def stability_data(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """Every k of the latest sweep with its stability and gap (empty when there is no sweep)."""
+    return frame_of(con, "stability")
+
+
+def profiles_data(con: duckdb.DuckDBPyConnection, run_id: int) -> pl.DataFrame:
+    """Per cluster and feature: raw mean, and the mean standardised against all the run's rows
+    (for the features the run clustered on, z equals the 'scaled' centroid)."""
+    return frame_of(con, "profiles", {"run_id": run_id})
+
+
+def sizes_data(con: duckdb.DuckDBPyConnection, run_id: int) -> pl.DataFrame:
+    """cluster_summary for the run: size, share, top genres, distinctive features."""
+    return frame_of(con, "sizes", {"run_id": run_id})
+
+
+def top_genres_data(
+    con: duckdb.DuckDBPyConnection, run_id: int, top: int = TOP_GENRES
+) -> pl.DataFrame:
+    """The top genres of each cluster from genre_breakdown."""
+    return frame_of(con, "top_genres", {"run_id": run_id, "top": top})
+
+
+def genre_heatmap_data(con: duckdb.DuckDBPyConnection, run_id: int) -> pl.DataFrame:
+    """Every genre x cluster of the run (zeros included), genres ordered by main cluster."""
+    return frame_of(con, "genre_heatmap", {"run_id": run_id})
+
+
+def loadings_data(con: duckdb.DuckDBPyConnection, run_id: int) -> pl.DataFrame:
+    """The run's PCA loadings: every fitted component (pc1 and pc2 are the map's axes)."""
+    return frame_of(con, "loadings", {"run_id": run_id})

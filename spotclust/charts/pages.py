@@ -1,0 +1,233 @@
+"""Writing a run's charts: one self-contained page per chart (or a PNG/SVG image) and
+index.html. Every HTML page inlines the Vega, Vega-Lite and vega-embed scripts (one bundle
+from vl-convert), so it renders from file:// with no network.
+
+The HTML is in templates/ (string.Template). Every value is escaped with html.escape, except
+Markup: the pages' own fragments, the style sheet, and the scripts, which script_json makes
+safe inside <script> (where HTML escaping would break them).
+"""
+
+from __future__ import annotations
+
+import functools
+import html
+import json
+import math
+import os
+from collections.abc import Sequence
+from datetime import datetime
+from importlib import resources
+from pathlib import Path
+from string import Template
+
+import altair as alt
+
+from spotclust.charts.registry import ChartEntry, build_charts
+from spotclust.errors import ConfigError
+
+FORMATS = ("html", "png", "svg")
+EMBED_OPTIONS = {
+    "renderer": "svg",  # marks end up in the DOM: accessible, and checkable by the browser test
+    "actions": {"export": True, "source": False, "compiled": False, "editor": False},
+}
+
+
+class Markup(str):
+    """Text that is already safe where it goes: never escaped again by render."""
+
+
+@functools.cache
+def _template_text(name: str) -> str:
+    return (resources.files("spotclust.charts") / "templates" / name).read_text(encoding="utf-8")
+
+
+def render(name: str, /, **values) -> str:
+    """templates/NAME with its $fields filled; every value escaped unless it is Markup."""
+    return Template(_template_text(name)).substitute(
+        {k: v if isinstance(v, Markup) else html.escape(str(v)) for k, v in values.items()}
+    )
+
+
+def _fragment(name: str, /, **values) -> str:
+    """A one-line template (a table row, a list item) without its file's final newline."""
+    return render(name, **values).removesuffix("\n")
+
+
+@functools.cache
+def _vega_bundle() -> str:
+    """Vega, Vega-Lite and vega-embed as one script.
+
+    vl-convert takes seconds to build it, so it is kept on disk per library version
+    (in $XDG_CACHE_HOME/spotclust, or ~/.cache/spotclust) and read back in milliseconds.
+    """
+    import vl_convert
+
+    vl_version = "_".join(alt.SCHEMA_VERSION.split(".")[:2])  # 'v6.4.1' -> 'v6_4'
+    cache_dir = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "spotclust"
+    cached = cache_dir / f"vega-bundle-{vl_version}-vlconvert-{vl_convert.__version__}.js"
+    try:
+        return cached.read_text()
+    except OSError:
+        pass
+    bundle = vl_convert.javascript_bundle(vl_version=vl_version).replace("</script", "<\\/script")
+    try:  # best effort: an unwritable cache only costs the next run its seconds
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        partial = cached.with_suffix(f".{os.getpid()}.tmp")
+        partial.write_text(bundle)
+        partial.replace(cached)  # atomic: a concurrent reader never sees half a file
+    except OSError:
+        pass
+    return bundle
+
+
+def script_json(value) -> Markup:
+    """JSON safe inside a <script> element."""
+    text = json.dumps(value, separators=(",", ":"))
+    return Markup(text.replace("</", "<\\/").replace("<!--", "<\\!--"))
+
+
+def chart_page(chart, title: str, caption: str, run_id: int) -> str:
+    """A complete, self-contained HTML page for one chart."""
+    return render(
+        "chart.html",
+        title=title,
+        caption=caption,
+        run_id=run_id,
+        style=Markup(_template_text("style.css")),
+        bundle=Markup(_vega_bundle()),  # made script-safe when it was built
+        # The unit tests validate every chart's spec; skipping it here saves a second a run.
+        spec=script_json(chart.to_dict(validate=False)),
+        options=script_json(EMBED_OPTIONS),
+    )
+
+
+def _format_value(value) -> str:
+    if value is None:
+        return "n/a"
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "n/a"
+        return f"{value:,.4f}" if abs(value) < 1000 else f"{value:,.1f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S %Z").strip()
+    if isinstance(value, list | tuple):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
+def _silhouette_fact(run: dict) -> str:
+    silhouette = _format_value(run.get("silhouette"))
+    if run.get("silhouette_method") == "sampled":
+        return silhouette + (
+            f" (sampled from {_format_value(run.get('silhouette_sample_size'))} rows, 95% CI "
+            f"{_format_value(run.get('silhouette_ci_low'))}.."
+            f"{_format_value(run.get('silhouette_ci_high'))})"
+        )
+    return silhouette + f" ({run.get('silhouette_method')})"
+
+
+def _run_facts(run: dict) -> list[tuple[str, str]]:
+    pca = run.get("pca_components")
+    explained = run.get("explained_variance")
+    features = run.get("features") or []
+    return [
+        ("run", f"{run['run_id']}"),
+        ("date", _format_value(run.get("created_at"))),
+        ("k", _format_value(run.get("k"))),
+        ("features", f"{len(features)}: {', '.join(features)}"),
+        ("rows", f"{_format_value(run.get('rows_used'))} ({run.get('row_rule')})"),
+        (
+            "model",
+            f"{run.get('algorithm')}, "
+            + (f"on {pca} PCA components" if pca else "on the scaled features (no PCA)")
+            + (f" keeping {explained:.1%} of the variance" if explained else "")
+            + f", seed {run.get('seed')}, n_init {run.get('n_init')}",
+        ),
+        ("silhouette", _silhouette_fact(run)),
+        ("Calinski-Harabasz", _format_value(run.get("calinski_harabasz"))),
+        ("Davies-Bouldin", _format_value(run.get("davies_bouldin"))),
+        ("inertia", _format_value(run.get("inertia"))),
+        (
+            "agreement with genres",
+            f"adjusted Rand {_format_value(run.get('adjusted_rand'))}, NMI "
+            f"{_format_value(run.get('normalized_mutual_info'))}, purity "
+            f"{_format_value(run.get('purity'))}",
+        ),
+        ("spotclust", _format_value(run.get("spotclust_version"))),
+    ]
+
+
+def _link_item(entry: ChartEntry, filename: str, fmt: str) -> str:
+    """The index's list item for one page: a link, its caption and, for images, a preview."""
+    preview = (
+        Markup(_fragment("index_preview.html", src=filename, alt=entry.title))
+        if fmt in ("png", "svg")
+        else ""
+    )
+    return _fragment(
+        "index_link.html", href=filename, title=entry.title, caption=entry.caption, preview=preview
+    )
+
+
+def index_page(run: dict, pages: Sequence[tuple[ChartEntry, str]], fmt: str = "html") -> str:
+    """index.html: the run's metadata and a link (with a caption) to every chart page."""
+    facts = [_fragment("index_fact.html", name=k, value=v) for k, v in _run_facts(run)]
+    clusters = [
+        _fragment(
+            "index_cluster.html",
+            cluster=c,
+            size=f"{size:,}",
+            share=f"{share:.1%}",
+            label=label or "",
+        )
+        for c, size, share, label in run.get("clusters", [])
+    ]
+    links = [_link_item(entry, filename, fmt) for entry, filename in pages]
+    return render(
+        "index.html",
+        run_id=run["run_id"],
+        k=run["k"],
+        style=Markup(_template_text("style.css")),
+        facts=Markup("\n".join(facts)),
+        clusters=Markup("\n".join(clusters)),
+        links=Markup("\n".join(links)),
+    )
+
+
+def _write_chart(chart, entry: ChartEntry, path: Path, fmt: str, run_id: int) -> None:
+    if fmt == "html":
+        path.write_text(chart_page(chart, entry.title, entry.caption, run_id), encoding="utf-8")
+    elif fmt == "svg":
+        chart.save(str(path), format="svg")
+    else:
+        chart.save(str(path), format="png", scale_factor=2)
+
+
+def save_all(
+    db: str | Path | None = None,
+    run_id: int | None = None,
+    out_dir: str | Path = "charts",
+    fmt: str = "html",
+) -> Path:
+    """Write every chart of a run (latest when run_id is None) and index.html; return its path.
+
+    fmt: 'html' (self-contained pages), 'png' or 'svg' (static images, for reports).
+    """
+    if fmt not in FORMATS:
+        raise ConfigError(f"--format {fmt}: use one of {', '.join(FORMATS)}")
+    run, charts = build_charts(db, run_id)
+    out = Path(out_dir)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"cannot create {out}: {exc.strerror}; pass --out") from exc
+    pages = []
+    for entry, chart in charts:
+        filename = f"{entry.name}.{fmt}"
+        _write_chart(chart, entry, out / filename, fmt, run["run_id"])
+        pages.append((entry, filename))
+    index = out / "index.html"
+    index.write_text(index_page(run, pages, fmt), encoding="utf-8")
+    return index

@@ -1,0 +1,120 @@
+"""The charts of a run: one ChartEntry per page (its name, title, caption and how to build
+it from the warehouse), in the order the index lists them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from spotclust.charts import data
+from spotclust.charts.clusters import cluster_profiles_chart, cluster_sizes_chart
+from spotclust.charts.features import correlation_heatmap, pca_loadings_chart
+from spotclust.charts.genres import TOP_GENRES, genre_cluster_heatmap, top_genres_chart
+from spotclust.charts.map import pca_map
+from spotclust.charts.selection import elbow_chart, stability_chart
+from spotclust.charts.theme import cluster_label
+from spotclust.runs.resolve import check_run_data
+from spotclust.warehouse import connection
+
+
+@dataclass(frozen=True)
+class ChartEntry:
+    """One chart of a run: its page name, title, one-line caption and how to build it."""
+
+    name: str  # the page is <name>.html (or .png / .svg)
+    title: str
+    caption: str
+    build: Callable[[duckdb.DuckDBPyConnection, dict], Any]  # (con, run row) -> Altair chart
+
+
+def _clusters(run: dict) -> list[str]:
+    """Every cluster of the run, so that a cluster keeps its colour even where it is absent."""
+    return [cluster_label(c) for c in range(run["k"])]
+
+
+CHARTS: tuple[ChartEntry, ...] = (
+    ChartEntry(
+        "correlations",
+        "Feature correlations",
+        "Pearson r between every pair of audio features; the features the run dropped are marked.",
+        lambda con, run: correlation_heatmap(
+            data.correlation_data(con, run["run_id"]), f"run {run['run_id']}"
+        ),
+    ),
+    ChartEntry(
+        "pca_map",
+        "PCA map",
+        "Every track on the first two principal components, binned, coloured by cluster, "
+        "with the centroids.",
+        lambda con, run: pca_map(
+            *data.pca_map_data(con, run["run_id"]),
+            clusters=_clusters(run),
+            explained=data.explained_variance(con, run["run_id"]),
+        ),
+    ),
+    ChartEntry(
+        "elbow",
+        "Elbow and silhouette",
+        "Inertia and silhouette against k from the latest sweep, to choose k.",
+        lambda con, run: elbow_chart(data.elbow_data(con), run_k=run["k"]),
+    ),
+    ChartEntry(
+        "profiles",
+        "Cluster profiles",
+        "Each cluster's mean of every feature on a standardised scale; raw means on hover.",
+        lambda con, run: cluster_profiles_chart(
+            data.profiles_data(con, run["run_id"]), clusters=_clusters(run)
+        ),
+    ),
+    ChartEntry(
+        "sizes",
+        "Cluster sizes",
+        "Tracks in each cluster and their share of all tracks.",
+        lambda con, run: cluster_sizes_chart(
+            data.sizes_data(con, run["run_id"]), clusters=_clusters(run)
+        ),
+    ),
+    ChartEntry(
+        "top_genres",
+        "Top genres per cluster",
+        f"The {TOP_GENRES} most common genres of each cluster, as shares of the cluster.",
+        lambda con, run: top_genres_chart(
+            data.top_genres_data(con, run["run_id"]), clusters=_clusters(run)
+        ),
+    ),
+    ChartEntry(
+        "genre_heatmap",
+        "Genres x clusters",
+        "For every genre, the share of its tracks in each cluster.",
+        lambda con, run: genre_cluster_heatmap(
+            data.genre_heatmap_data(con, run["run_id"]), clusters=_clusters(run)
+        ),
+    ),
+    ChartEntry(
+        "pca_loadings",
+        "PCA loadings",
+        "The weight of each feature on each principal component: what the map's axes mean.",
+        lambda con, run: pca_loadings_chart(data.loadings_data(con, run["run_id"])),
+    ),
+    ChartEntry(
+        "stability",
+        "Stability and gap statistic",
+        "How reproducible the clusters are between resamples, and the gap statistic, against k "
+        "(latest sweep).",
+        lambda con, run: stability_chart(data.stability_data(con), run_k=run["k"]),
+    ),
+)
+
+
+def build_charts(
+    db: str | Path | None = None, run_id: int | None = None
+) -> tuple[dict, list[tuple[ChartEntry, Any]]]:
+    """(run row, [(entry, chart), ...]) for every entry of CHARTS; the warehouse read-only."""
+    with connection(db, read_only=True) as con:
+        run = data.chart_run(con, run_id)
+        check_run_data(con, run, then="draw the charts")
+        return run, [(entry, entry.build(con, run)) for entry in CHARTS]
