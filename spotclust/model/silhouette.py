@@ -162,21 +162,14 @@ def _plan(prep: _Sorted, need: np.ndarray, nthreads: int):
     Returns ``(pool, tiles, thread_ptr, thread_tiles)`` for :func:`_tile_sums`, or None
     when pruning would save too little to be worth it.
     """
+    pairs = _needed_pairs(prep, need)
+    if pairs is None:
+        return None
+    wanted, first, second = pairs
     starts = prep.starts
     counts = prep.counts.astype(np.float64)
     k = counts.shape[0]
     n = int(starts[-1])
-    # wanted[a, c]: how many points of cluster a need cluster c.
-    wanted = np.add.reduceat(need.astype(np.int64), starts[:-1], axis=0)
-    first, second = np.nonzero(np.triu(wanted + wanted.T, 1))  # pairs anyone needs
-    if first.size > _MAX_PAIRS:
-        return None
-    w_ac, w_ca = wanted[first, second], wanted[second, first]
-    work = (counts**2).sum() / 2
-    work += (w_ac * counts[second] + w_ca * (counts[first] - w_ac)).sum()
-    if work > _MIN_SAVING * n * n / 2:
-        return None
-
     pieces = [np.arange(n, dtype=np.int64)]  # the pool of index lists; first all points
     size = n
     tiles = []
@@ -223,8 +216,30 @@ def _plan(prep: _Sorted, need: np.ndarray, nthreads: int):
             cb, ce = add_list(a_pos[~a_needs])
             add_rect(rb, re, cb, ce, a, c, 0)
     tiles = np.array(tiles, dtype=np.int64).reshape(-1, 8)
-    pool = np.concatenate(pieces)
-    # Largest tile first, each to the least loaded thread (deterministic).
+    return np.concatenate(pieces), tiles, *_assign_threads(costs, nthreads)
+
+
+def _needed_pairs(prep: _Sorted, need: np.ndarray):
+    """(wanted, first, second): how many points of cluster a need cluster c, and the pairs
+    anyone needs; None when there are too many pairs or pruning would save too little."""
+    starts = prep.starts
+    counts = prep.counts.astype(np.float64)
+    n = int(starts[-1])
+    wanted = np.add.reduceat(need.astype(np.int64), starts[:-1], axis=0)
+    first, second = np.nonzero(np.triu(wanted + wanted.T, 1))
+    if first.size > _MAX_PAIRS:
+        return None
+    w_ac, w_ca = wanted[first, second], wanted[second, first]
+    work = (counts**2).sum() / 2
+    work += (w_ac * counts[second] + w_ca * (counts[first] - w_ac)).sum()
+    if work > _MIN_SAVING * n * n / 2:
+        return None
+    return wanted, first, second
+
+
+def _assign_threads(costs: list[float], nthreads: int) -> tuple[np.ndarray, np.ndarray]:
+    """(thread_ptr, thread_tiles): largest tile first, each to the least loaded thread
+    (deterministic)."""
     owner = np.empty(len(costs), dtype=np.int64)
     heap = [(0.0, t) for t in range(nthreads)]
     for p in np.argsort(-np.asarray(costs), kind="stable"):
@@ -234,7 +249,7 @@ def _plan(prep: _Sorted, need: np.ndarray, nthreads: int):
     thread_tiles = np.argsort(owner, kind="stable").astype(np.int64)
     thread_ptr = np.zeros(nthreads + 1, dtype=np.int64)
     np.cumsum(np.bincount(owner, minlength=nthreads), out=thread_ptr[1:])
-    return pool, tiles, thread_ptr, thread_tiles
+    return thread_ptr, thread_tiles
 
 
 def _a_b(sums, lab, counts, need):
