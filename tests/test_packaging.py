@@ -4,27 +4,25 @@ installed wheel ingests, clusters and writes charts on its own."""
 
 from __future__ import annotations
 
-import os
-import subprocess
 import sys
 import zipfile
 from pathlib import Path
 
 import pytest
+from support.processes import run_command, spotclust_env
 
 ROOT = Path(__file__).resolve().parent.parent
+IGNORED = (".git", ".venv", "build", "*.egg-info", "__pycache__", "*.duckdb", ".*cache")
 
 
 @pytest.fixture(scope="module")
 def unpacked_wheel(tmp_path_factory) -> Path:
     """The project built as a wheel (pip, in an isolated build environment) and unpacked."""
     out = tmp_path_factory.mktemp("wheel")
-    subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", str(ROOT), "--no-deps", "-q", "-w", str(out)],
-        check=True,
-        capture_output=True,
-        timeout=600,
+    built = run_command(
+        [sys.executable, "-m", "pip", "wheel", ROOT, "--no-deps", "-q", "-w", out], timeout=600
     )
+    assert built.exit_code == 0, built.stderr
     (wheel,) = out.glob("spotclust-*.whl")
     target = out / "site"
     with zipfile.ZipFile(wheel) as archive:
@@ -46,8 +44,7 @@ def test_the_wheel_holds_every_module_sql_file_and_template(unpacked_wheel):
 
 
 def test_an_installed_wheel_finds_its_sql_and_runs(unpacked_wheel, tmp_path):
-    env = {**os.environ, "PYTHONPATH": str(unpacked_wheel)}
-    env.pop("SPOTCLUST_DB", None)
+    env = spotclust_env({"PYTHONPATH": str(unpacked_wheel)})
     code = (
         "import spotclust, pathlib\n"
         "from spotclust.warehouse.sql_files import sql_root, models\n"
@@ -58,11 +55,8 @@ def test_an_installed_wheel_finds_its_sql_and_runs(unpacked_wheel, tmp_path):
         "result = spotclust.cluster(k=4, db='w.duckdb', n_init=1, silhouette_sample=500)\n"
         "print(spotclust.write_charts(result.run_id, 'pages', db='w.duckdb'))\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True,
-        timeout=600,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr
+    done = run_command([sys.executable, "-c", code], cwd=tmp_path, env=env, timeout=600)
+    assert done.exit_code == 0, done.stderr
     package, sql, count, index = done.stdout.split()
     assert Path(package) == unpacked_wheel / "spotclust"
     assert Path(sql) == unpacked_wheel / "spotclust" / "sql"

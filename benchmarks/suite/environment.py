@@ -93,6 +93,16 @@ def sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def source_sha256(origin: Path) -> str:
+    """sha256 of a module's source; of every .py file of its folder for a package."""
+    if origin.name != "__init__.py":
+        return sha256(origin)
+    digest = hashlib.sha256()
+    for path in sorted(origin.parent.rglob("*.py")):
+        digest.update(f"{path.relative_to(origin.parent)}\0{sha256(path)}\n".encode())
+    return digest.hexdigest()
+
+
 def loadavg() -> list[float] | None:
     with contextlib.suppress(OSError):
         return [float(x) for x in Path("/proc/loadavg").read_text().split()[:3]]

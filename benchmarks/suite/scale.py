@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .environment import sha256
+from .environment import source_sha256
 from .harness import (
     OUT,
     PYTHON,
@@ -41,7 +41,7 @@ def _synthesize(args, cli: list, synth_help: str | None, path: Path, rows: int) 
     the synthesizer's source has not changed since."""
     stamp = path.with_suffix(".json")
     source = module_source(SYNTH_MODULE)
-    synth_sha = sha256(source) if source else None  # None: never reuse
+    synth_sha = source_sha256(source) if source else None  # None: never reuse
     previous = json.loads(stamp.read_text()) if stamp.exists() else {}
     if (
         args.reuse_synth
