@@ -71,7 +71,7 @@ def ingest(source: str | Path | None = None, db: str | Path | None = None) -> In
     t0 = time.perf_counter()
     path = Path(source) if source is not None else shipped_dataset()
     _check_file(path)
-    fmt = _detect_format(path)
+    fmt = detect_format(path)
     sha256 = _sha256(path)
 
     scratch = duckdb.connect()  # header checks happen before the warehouse is touched
@@ -160,7 +160,8 @@ def _check_file(path: Path) -> None:
         raise InputFileError(f"{path} is empty: give a file with a header row and data rows")
 
 
-def _detect_format(path: Path) -> str:
+def detect_format(path: Path) -> str:
+    """'parquet', 'csv.gz' or 'csv', from the file's first bytes."""
     with path.open("rb") as f:
         magic = f.read(4)
     if magic == b"PAR1":

@@ -23,7 +23,7 @@ from scipy.special import ndtri
 from scipy.stats import rankdata
 
 from spotclust.errors import InputFileError
-from spotclust.files.ingest import COLUMN_TYPES, shipped_dataset
+from spotclust.files.ingest import COLUMN_TYPES, detect_format, shipped_dataset
 
 # The 15 numeric features (popularity .. time_signature), in COLUMN_TYPES order.
 FEATURES = tuple(c for c, t in COLUMN_TYPES.items() if t != "VARCHAR")
@@ -71,9 +71,7 @@ def fit_model(source: str | Path | None = None) -> GenreModel:
 
 
 def _source_relation(path: Path) -> str:
-    with path.open("rb") as f:
-        magic = f.read(4)
-    if magic == b"PAR1":
+    if detect_format(path) == "parquet":
         return "read_parquet($path)"
     return "read_csv($path, header = true, quote = '\"', escape = '\"')"
 
