@@ -74,11 +74,8 @@ def ingest(source: str | Path | None = None, db: str | Path | None = None) -> In
     fmt = detect_format(path)
     sha256 = _sha256(path)
 
-    scratch = duckdb.connect()  # header checks happen before the warehouse is touched
-    try:
+    with duckdb.connect() as scratch:  # header checks happen before the warehouse is touched
         index_column = _check_columns(scratch, path, fmt)
-    finally:
-        scratch.close()
 
     target = Path(db) if db is not None else warehouse.default_db_path()
     fresh = not target.exists()  # a failed first ingest must not leave an empty warehouse

@@ -19,6 +19,7 @@ from spotclust.errors import ConfigError, InputFileError
 from spotclust.features import AUDIO_FEATURES
 from spotclust.runs.resolve import resolve_run
 from spotclust.warehouse import connection, read_sql
+from spotclust.warehouse.errors import first_line
 
 # Fields a song may carry besides audio features; they name it but do not place it.
 DESCRIPTIVE_FIELDS = {
@@ -132,16 +133,15 @@ def read_songs(path: str | Path) -> list[dict]:
         if not isinstance(songs, list) or not all(isinstance(s, dict) for s in songs):
             raise InputFileError(f"{path}: expected a JSON object or a list of objects")
         return songs
-    con = duckdb.connect()
-    try:
-        result = con.execute("SELECT * FROM read_csv($path, header = true)", {"path": str(path)})
-        columns = [d[0] for d in result.description]
-        return [dict(zip(columns, row, strict=True)) for row in result.fetchall()]
-    except duckdb.Error as exc:
-        first = str(exc).strip().splitlines()[0]
-        raise InputFileError(f"cannot read {path}: {first}") from exc
-    finally:
-        con.close()
+    with duckdb.connect() as con:
+        try:
+            result = con.execute(
+                "SELECT * FROM read_csv($path, header = true)", {"path": str(path)}
+            )
+            columns = [d[0] for d in result.description]
+            return [dict(zip(columns, row, strict=True)) for row in result.fetchall()]
+        except duckdb.Error as exc:
+            raise InputFileError(f"cannot read {path}: {first_line(str(exc))}") from exc
 
 
 def song_values(model: RunModel, song: dict) -> tuple[np.ndarray, list[str]]:

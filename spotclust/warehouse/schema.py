@@ -47,12 +47,9 @@ _TABLE_COLUMNS = """
 def declared_columns() -> list[tuple[str, str, str, bool]]:
     """(table, column, type, nullable) of every table tables.sql declares, in column order:
     the one list of the warehouse's own tables, read from the SQL itself."""
-    reference = duckdb.connect()  # tables.sql applied to an empty in-memory database
-    try:
+    with duckdb.connect() as reference:  # tables.sql applied to an empty in-memory database
         reference.execute(read_sql("tables.sql"))
         return reference.execute(_TABLE_COLUMNS).fetchall()
-    finally:
-        reference.close()
 
 
 def declared_tables() -> list[str]:

@@ -50,15 +50,12 @@ def fit_model(source: str | Path | None = None) -> GenreModel:
     path = Path(source) if source is not None else shipped_dataset()
     if not path.is_file():
         raise InputFileError(f"no such file: {path}: check the path")
-    con = duckdb.connect()
-    try:
+    with duckdb.connect() as con:
         con.execute(
             f"CREATE TEMP TABLE src AS SELECT * FROM {_source_relation(path)}", {"path": str(path)}
         )
         genres, table = _fitting_rows(con, path)
         pairs, shared = _genre_pairs(con), _multi_genre_shares(con)
-    finally:
-        con.close()
     index = {g: i for i, g in enumerate(genres)}
     values, chols = _sorted_values_and_copulas(table)
     return GenreModel(
