@@ -1,5 +1,6 @@
-"""Shared fixtures: run the real CLI (in-process or as a subprocess) against temporary
-warehouses, build small Spotify-shaped input files, read warehouses back.
+"""Shared fixtures: temporary warehouses (the small fixture, the full dataset, the grouped
+tracks), small Spotify-shaped input files, and the helpers of support/ handed out as fixtures
+(run the real CLI in this process, read warehouses back).
 
 Nothing is mocked: every test drives `spotclust` and checks what ends up in DuckDB.
 """
@@ -8,21 +9,18 @@ from __future__ import annotations
 
 import csv
 import gzip
-import os
 import shutil
-import subprocess
-import sys
-import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 import pytest
-from click.testing import CliRunner
-from warehouse_state import warehouse_state
+from support.cli import AMBIENT_SETTINGS, Run, assert_one_line_error, run_cli, run_cli_ok
+from support.grouped_data import write_grouped_csv
+from support.warehouse_state import query, warehouse_state
 
-from spotclust.cli import cli
+import spotclust
 from spotclust.files.ingest import COLUMN_TYPES, shipped_dataset
 
 COLUMNS: list[str] = list(COLUMN_TYPES)  # the 20 named Spotify columns, in file order
@@ -35,120 +33,42 @@ ROWS_PER_GENRE = 10
 
 
 # --------------------------------------------------------------------------- running the CLI
-
-
-@dataclass
-class Run:
-    """The outcome of one CLI run, the same shape for in-process and subprocess runs."""
-
-    exit_code: int
-    stdout: str
-    stderr: str
-    traceback: str | None = None  # an exception that escaped the CLI (in-process only)
-
-    @property
-    def output(self) -> str:
-        return self.stdout + self.stderr
-
-
-def _runner() -> CliRunner:
-    try:  # click < 8.2 mixes stderr into stdout unless told not to
-        return CliRunner(mix_stderr=False)
-    except TypeError:
-        return CliRunner()
-
-
-def _clean_env(extra: dict[str, str] | None = None) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k != "SPOTCLUST_DB"}
-    env.update(extra or {})
-    return env
+# (the functions are in support/; these fixtures only hand them out)
 
 
 @pytest.fixture(autouse=True)
-def _no_ambient_warehouse(monkeypatch):
-    """A SPOTCLUST_DB from the developer's shell must not leak into any test."""
-    monkeypatch.delenv("SPOTCLUST_DB", raising=False)
+def _no_ambient_settings(monkeypatch):
+    """A SPOTCLUST_DB (or lock timeout) from the developer's shell must not leak into a test."""
+    for name in AMBIENT_SETTINGS:
+        monkeypatch.delenv(name, raising=False)
 
 
-@pytest.fixture(scope="session")
-def run_cli() -> Callable[..., Run]:
-    """run_cli(*args, env=None): `spotclust ARGS` in this process, via click's CliRunner."""
-
-    def run(*args, env: dict[str, str] | None = None) -> Run:
-        result = _runner().invoke(cli, [str(a) for a in args], env=env, catch_exceptions=True)
-        escaped = None
-        if result.exception is not None and not isinstance(result.exception, SystemExit):
-            escaped = "".join(traceback.format_exception(*result.exc_info))
-        return Run(result.exit_code, result.stdout, result.stderr, escaped)
-
-    return run
+@pytest.fixture(scope="session", name="run_cli")
+def _run_cli() -> Callable[..., Run]:
+    """run_cli(*args, env=None): `spotclust ARGS` in this process (support.cli.run_cli)."""
+    return run_cli
 
 
-def _entry_point() -> list[str]:
-    script = Path(sys.executable).parent / "spotclust"
-    if script.is_file() and os.access(script, os.X_OK):
-        return [str(script)]
-    return [sys.executable, "-m", "spotclust.cli"]
-
-
-@pytest.fixture(scope="session")
-def run_subprocess() -> Callable[..., Run]:
-    """run_subprocess(*args, cwd, env=None): the installed `spotclust` as a real process."""
-
-    def run(*args, cwd: Path, env: dict[str, str] | None = None) -> Run:
-        done = subprocess.run(
-            [*_entry_point(), *(str(a) for a in args)],
-            cwd=cwd,
-            env=_clean_env(env),
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        return Run(done.returncode, done.stdout, done.stderr)
-
-    return run
-
-
-@pytest.fixture(scope="session")
-def assert_one_line_error() -> Callable[..., str]:
-    """assert_one_line_error(run, *needles): failed, said so in one stderr line, no traceback,
-    and that line contains every needle (case-insensitive). Returns the line."""
-
-    def check(run: Run, *needles: str) -> str:
-        assert run.traceback is None, f"an exception escaped the CLI:\n{run.traceback}"
-        assert run.exit_code != 0, f"expected a failure, got exit 0:\n{run.output}"
-        assert "Traceback" not in run.output, run.output
-        lines = [line for line in run.stderr.splitlines() if line.strip()]
-        assert len(lines) == 1, f"expected one line on stderr, got {len(lines)}:\n{run.stderr}"
-        assert run.stdout.strip() == "", f"nothing should go to stdout:\n{run.stdout}"
-        line = lines[0]
-        for needle in needles:
-            assert needle.lower() in line.lower(), f"{needle!r} not in {line!r}"
-        return line
-
-    return check
+@pytest.fixture(scope="session", name="assert_one_line_error")
+def _assert_one_line_error() -> Callable[..., str]:
+    """assert_one_line_error(run, *needles) (support.cli.assert_one_line_error)."""
+    return assert_one_line_error
 
 
 # ------------------------------------------------------------------------ reading warehouses
 
 
-@pytest.fixture(scope="session")
-def query() -> Callable[..., list[tuple]]:
-    """query(db, sql, params=None): rows from a read-only connection that is closed again."""
-
-    def run(db: Path, sql: str, params: Sequence | dict | None = None) -> list[tuple]:
-        con = duckdb.connect(str(db), read_only=True)
-        try:
-            return con.execute(sql, params or []).fetchall()
-        finally:
-            con.close()
-
-    return run
+@pytest.fixture(scope="session", name="query")
+def _query() -> Callable[..., list[tuple]]:
+    """query(db, sql, params=None): rows from a read-only connection that is closed again
+    (support.warehouse_state.query)."""
+    return query
 
 
 @pytest.fixture(scope="session")
-def snapshot() -> Callable[[Path], dict[str, list]]:
-    """snapshot(db): every table's rows, the views and the sequences, to compare before/after."""
+def snapshot() -> Callable[[Path], dict]:
+    """snapshot(db): every table's rows, the views and the sequences, to compare before/after
+    (support.warehouse_state.warehouse_state)."""
     return warehouse_state
 
 
@@ -262,10 +182,7 @@ def small_template(tmp_path_factory, small) -> Path:
     folder = tmp_path_factory.mktemp("small")
     csv_path = write_csv(folder / "small.csv", small.header, small.rows)
     db = folder / "template.duckdb"
-    result = _runner().invoke(
-        cli, ["ingest", str(csv_path), "--db", str(db)], catch_exceptions=False
-    )
-    assert result.exit_code == 0, result.output
+    run_cli_ok("ingest", csv_path, "--db", db)
     assert not (folder / "template.duckdb.wal").exists()  # closed and checkpointed
     return db
 
@@ -280,8 +197,7 @@ def clustered_template(tmp_path_factory, small_template) -> Path:
         ["cluster", "--k", "3", "--n-init", "2", "--no-charts", "--quiet"],
         ["sweep", "--k", "2..4", "--n-init", "2", "--quiet"],
     ):
-        result = _runner().invoke(cli, [*args, "--db", str(db)], catch_exceptions=False)
-        assert result.exit_code == 0, result.output
+        run_cli_ok(*args, "--db", db)
     return db
 
 
@@ -298,8 +214,26 @@ def small_db(tmp_path, small_template) -> Path:
 def full_db(tmp_path_factory) -> Path:
     """A warehouse with the full shipped dataset, ingested once per session (read it only)."""
     db = tmp_path_factory.mktemp("full") / "full.duckdb"
-    result = _runner().invoke(cli, ["ingest", "--db", str(db)], catch_exceptions=False)
-    assert result.exit_code == 0, result.output
+    run_cli_ok("ingest", "--db", db)
+    return db
+
+
+@pytest.fixture(scope="session")
+def grouped_template(tmp_path_factory) -> Path:
+    """Synthetic tracks in three known groups (support.grouped_data), written as grouped.csv
+    next to the warehouse and ingested once per session. Tests copy it; never write to it."""
+    folder = tmp_path_factory.mktemp("grouped")
+    write_grouped_csv(folder / "grouped.csv")
+    db = folder / "template.duckdb"
+    spotclust.ingest(folder / "grouped.csv", db)
+    return db
+
+
+@pytest.fixture
+def grouped_db(tmp_path, grouped_template) -> Path:
+    """A warehouse of its own (tmp_path/w.duckdb) with the grouped tracks ingested."""
+    db = tmp_path / "w.duckdb"
+    shutil.copyfile(grouped_template, db)
     return db
 
 

@@ -7,11 +7,11 @@ from __future__ import annotations
 import ast
 import json
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from support.processes import run_command
 
 import spotclust
 
@@ -39,14 +39,12 @@ def _imports(module: Path) -> set[str]:
 
 def _loaded_after(code: str, cwd: Path) -> set[str]:
     """The top-level packages in sys.modules after running code in a fresh interpreter."""
-    done = subprocess.run(
+    done = run_command(
         [sys.executable, "-c", f"{code}\nimport sys, json; print(json.dumps(sorted(sys.modules)))"],
         cwd=cwd,
-        capture_output=True,
-        text=True,
         timeout=120,
     )
-    assert done.returncode == 0, done.stderr
+    assert done.exit_code == 0, done.stderr
     return {name.split(".")[0] for name in json.loads(done.stdout.splitlines()[-1])}
 
 

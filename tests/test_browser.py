@@ -19,7 +19,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import subprocess
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -27,6 +26,8 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from support.grouped_data import write_tracks_csv
+from support.processes import run_command
 
 import spotclust
 from spotclust import charts
@@ -129,15 +130,11 @@ def open_page(path: Path, screenshot: Path | None = None) -> Page:
         args = [CHROMIUM, *FLAGS, f"--user-data-dir={profile}", "--dump-dom"]
         if screenshot is not None:
             args.append(f"--screenshot={screenshot}")
-        done = subprocess.run(
-            [*args, path.resolve().as_uri()],
-            capture_output=True,
-            text=True,
-            timeout=90,
-            env={**os.environ, "HOME": profile},
+        done = run_command(
+            [*args, path.resolve().as_uri()], env={**os.environ, "HOME": profile}, timeout=90
         )
     console = [m.group("message") for m in CONSOLE.finditer(done.stderr)]
-    return Page(done.stdout, console, done.returncode, done.stderr)
+    return Page(done.stdout, console, done.exit_code, done.stderr)
 
 
 def expected_marks(spec: dict) -> set[str]:
@@ -167,21 +164,15 @@ def expected_marks(spec: dict) -> set[str]:
 
 def _write_csv(path: Path) -> Path:
     """A few kinds of track, enough for a 3-cluster run with genres (see test_charts)."""
-    import csv
-
     import numpy as np
-
-    from spotclust.files.ingest import COLUMN_TYPES
 
     rng = np.random.default_rng(1)
     kinds = [("metal", 0.3, 0.95, 0.02), ("sleep", 0.15, 0.05, 0.95), ("dance", 0.85, 0.75, 0.1)]
-    with path.open("w", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(["", *COLUMN_TYPES])
-        n = 0
-        for g, (genre, dance, energy, acoustic) in enumerate(kinds):
-            for i in range(80 - 20 * g):
-                row = {
+    tracks = []
+    for g, (genre, dance, energy, acoustic) in enumerate(kinds):
+        for i in range(80 - 20 * g):
+            tracks.append(
+                {
                     "track_id": f"{genre}{i}",
                     "artists": "A",
                     "album_name": "B",
@@ -203,9 +194,8 @@ def _write_csv(path: Path) -> Path:
                     "time_signature": 4,
                     "track_genre": genre if i % 4 else f"{genre}-2",
                 }
-                writer.writerow([n, *(row[c] for c in COLUMN_TYPES)])
-                n += 1
-    return path
+            )
+    return write_tracks_csv(path, tracks)
 
 
 @pytest.fixture(scope="module")

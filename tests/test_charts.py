@@ -6,7 +6,6 @@ A small warehouse with three well-separated kinds of track is built once for the
 
 from __future__ import annotations
 
-import csv
 import html
 import re
 import shutil
@@ -16,11 +15,11 @@ import duckdb
 import numpy as np
 import polars as pl
 import pytest
+from support.grouped_data import write_tracks_csv
 
 import spotclust
 from spotclust import charts, warehouse
 from spotclust.errors import ConfigError, WarehouseError
-from spotclust.files.ingest import COLUMN_TYPES
 
 # (genres, tracks, danceability, energy, acousticness, instrumentalness, speechiness, tempo)
 KINDS = [
@@ -68,12 +67,7 @@ def write_kinds_csv(path: Path, seed: int = 0) -> Path:
                     "track_genre": genres[i % len(genres)],
                 }
             )
-    with path.open("w", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(["", *COLUMN_TYPES])
-        for n, row in enumerate(rows):
-            writer.writerow([n, *(row[c] for c in COLUMN_TYPES)])
-    return path
+    return write_tracks_csv(path, rows)
 
 
 @pytest.fixture(scope="module")

@@ -3,50 +3,25 @@
 from __future__ import annotations
 
 import html
-import subprocess
-import sys
-from pathlib import Path
 
-import duckdb
 import numpy as np
 import pytest
-from click.testing import CliRunner
-from grouped_data import write_grouped_csv
 from sklearn.metrics import adjusted_rand_score
+from support.grouped_data import write_grouped_csv
+from support.processes import run_process
 
 import spotclust
-from spotclust.cli import cli
+
+# `cluster` runs with --no-charts here: charts have their own tests (and one below), and
+# would only slow every run down.
 
 
-@pytest.fixture
-def grouped_db(tmp_path) -> Path:
-    source = tmp_path / "grouped.csv"
-    write_grouped_csv(source)
-    db = tmp_path / "w.duckdb"
-    spotclust.ingest(source, db)
-    return db
-
-
-def invoke(*args: str):
-    # Charts have their own tests; here they would only slow every run down.
-    extra = ["--no-charts"] if args[0] == "cluster" else []
-    return CliRunner().invoke(cli, [*args, *extra])
-
-
-def fetch(db: Path, sql: str, params=None) -> list[tuple]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(sql, params or []).fetchall()
-    finally:
-        con.close()
-
-
-def test_cluster_recovers_known_groups_and_fills_every_table(grouped_db):
-    result = invoke("cluster", "--k", "3", "--db", str(grouped_db), "--quiet")
+def test_cluster_recovers_known_groups_and_fills_every_table(grouped_db, run_cli, query):
+    result = run_cli("cluster", "--k", "3", "--db", grouped_db, "--quiet", "--no-charts")
     assert result.exit_code == 0, result.output
     assert "run 1: k=3, 360 rows, silhouette" in result.output.replace("\n", " ")
 
-    truth = fetch(
+    truth = query(
         grouped_db,
         "SELECT t.genre, a.cluster FROM assignments a JOIN tracks t USING (track_id) "
         "WHERE run_id = 1 ORDER BY a.row_number",
@@ -54,7 +29,7 @@ def test_cluster_recovers_known_groups_and_fills_every_table(grouped_db):
     genres, clusters = zip(*truth, strict=True)
     assert adjusted_rand_score(genres, clusters) > 0.99
 
-    (run,) = fetch(
+    (run,) = query(
         grouped_db,
         "SELECT k, rows_used, len(features), pca_components, silhouette, silhouette_method, "
         "adjusted_rand, purity, status, seconds_total FROM runs",
@@ -64,19 +39,19 @@ def test_cluster_recovers_known_groups_and_fills_every_table(grouped_db):
     assert silhouette > 0.7 and ari > 0.99 and purity > 0.99 and seconds > 0
 
     # assignments: one per row used; clusters numbered by size, 0 largest
-    assert fetch(grouped_db, "SELECT count(*), count(DISTINCT track_id) FROM assignments") == [
+    assert query(grouped_db, "SELECT count(*), count(DISTINCT track_id) FROM assignments") == [
         (360, 360)
     ]
     sizes = [
         r[0]
-        for r in fetch(
+        for r in query(
             grouped_db, "SELECT count(*) FROM assignments GROUP BY cluster ORDER BY cluster"
         )
     ]
     assert sizes == sorted(sizes, reverse=True) and sum(sizes) == 360
 
     # profiles: one row per cluster and profiled feature, counts = cluster sizes
-    profiles = fetch(
+    profiles = query(
         grouped_db,
         "SELECT cluster, count(*), min(count), max(count), count(*) FILTER (WHERE in_model) "
         "FROM cluster_profiles GROUP BY cluster ORDER BY cluster",
@@ -85,7 +60,7 @@ def test_cluster_recovers_known_groups_and_fills_every_table(grouped_db):
         (c, 15, sizes[c], sizes[c], 12) for c in range(3)
     ]
     # a profile agrees with the raw data: mean energy of the 'sleep' cluster is low
-    (sleep_energy,) = fetch(
+    (sleep_energy,) = query(
         grouped_db,
         "SELECT p.mean FROM cluster_profiles p JOIN cluster_summary s USING (run_id, cluster) "
         "WHERE p.feature = 'energy' AND s.top_genres[1] = 'sleep'",
@@ -93,11 +68,11 @@ def test_cluster_recovers_known_groups_and_fills_every_table(grouped_db):
     assert sleep_energy == pytest.approx(0.05, abs=0.01)
 
     # quartiles and std match numpy on the same rows (describe() uses ddof=1, linear quantiles)
-    values = np.array([v for (v,) in fetch(
+    values = np.array([v for (v,) in query(
         grouped_db,
         "SELECT t.tempo FROM assignments a JOIN tracks t USING (row_number) WHERE a.cluster = 1",
     )])  # fmt: skip
-    (profile,) = fetch(
+    (profile,) = query(
         grouped_db,
         "SELECT count, mean, std, min, p25, p50, p75, max FROM cluster_profiles "
         "WHERE cluster = 1 AND feature = 'tempo'",
@@ -107,34 +82,35 @@ def test_cluster_recovers_known_groups_and_fills_every_table(grouped_db):
     assert profile == pytest.approx(expected, rel=1e-12)
 
     # centroids: original, scaled (12 features) and model (pc1, pc2) for each cluster
-    assert fetch(
+    assert query(
         grouped_db, "SELECT space, count(*) FROM centroids GROUP BY space ORDER BY space"
     ) == [("model", 6), ("original", 36), ("scaled", 36)]
-    assert fetch(grouped_db, "SELECT count(*) FROM run_features") == [(12,)]
-    assert fetch(grouped_db, "SELECT count(DISTINCT component) FROM pca_components") == [(2,)]
+    assert query(grouped_db, "SELECT count(*) FROM run_features") == [(12,)]
+    assert query(grouped_db, "SELECT count(DISTINCT component) FROM pca_components") == [(2,)]
 
     # genre shares add up: per genre over clusters, and per cluster over genres
     for column, key in (("share_of_genre", "genre"), ("share_of_cluster", "cluster")):
-        totals = fetch(grouped_db, f"SELECT sum({column}) FROM genre_breakdown GROUP BY {key}")
+        totals = query(grouped_db, f"SELECT sum({column}) FROM genre_breakdown GROUP BY {key}")
         assert all(t == pytest.approx(1.0) for (t,) in totals)
     # the multi-genre tracks count for disco too, in the dance cluster only
-    assert fetch(
+    assert query(
         grouped_db,
         "SELECT tracks, share_of_genre FROM genre_breakdown WHERE genre = 'disco'",
     ) == [(12, 1.0)]
 
-    summary = fetch(grouped_db, "SELECT top_genres[1], size FROM cluster_summary ORDER BY cluster")
+    summary = query(grouped_db, "SELECT top_genres[1], size FROM cluster_summary ORDER BY cluster")
     assert {g for g, _ in summary} == {"metal", "sleep", "dance"}
-    assert fetch(grouped_db, "SELECT run_id FROM latest_run") == [(1,)]
+    assert query(grouped_db, "SELECT run_id FROM latest_run") == [(1,)]
 
 
-def test_same_seed_same_assignments(grouped_db):
+def test_same_seed_same_assignments(grouped_db, run_cli, query):
     for _ in range(2):
-        assert invoke("cluster", "--k", "4", "--seed", "7", "--db", str(grouped_db)).exit_code == 0
+        run = run_cli("cluster", "--k", "4", "--seed", "7", "--db", grouped_db, "--no-charts")
+        assert run.exit_code == 0, run.output
     first, second = (
         [
             c
-            for (c,) in fetch(
+            for (c,) in query(
                 grouped_db,
                 "SELECT cluster FROM assignments WHERE run_id = ? ORDER BY row_number",
                 [r],
@@ -145,14 +121,14 @@ def test_same_seed_same_assignments(grouped_db):
     assert len(first) == 360 and first == second
 
 
-def test_options_are_recorded(grouped_db):
-    result = invoke(
+def test_options_are_recorded(grouped_db, run_cli, query):
+    result = run_cli(
         "cluster", "--k", "3", "--features", "energy,acousticness,tempo", "--no-pca",
         "--rows", "listings", "--silhouette-sample", "100", "--n-init", "3", "--seed", "5",
-        "--db", str(grouped_db),
+        "--db", grouped_db, "--no-charts",
     )  # fmt: skip
     assert result.exit_code == 0, result.output
-    (row,) = fetch(
+    (row,) = query(
         grouped_db,
         "SELECT features, pca_components, row_rule, rows_used, silhouette_method, "
         "silhouette_sample_size, silhouette BETWEEN silhouette_ci_low AND silhouette_ci_high, "
@@ -171,7 +147,7 @@ def test_options_are_recorded(grouped_db):
         None,
     )
     # without PCA the model space is the features themselves
-    dims = fetch(
+    dims = query(
         grouped_db, "SELECT DISTINCT dimension FROM centroids WHERE space = 'model' ORDER BY 1"
     )
     assert [d for (d,) in dims] == ["acousticness", "energy", "tempo"]
@@ -191,32 +167,28 @@ def test_options_are_recorded(grouped_db):
         (["--silhouette-sample", "1"], "at least 2"),
     ],
 )
-def test_bad_options_fail_cleanly_and_write_nothing(grouped_db, args, message):
-    result = subprocess.run(
-        [sys.executable, "-m", "spotclust.cli", "cluster", "--db", str(grouped_db), *args],
-        capture_output=True,
-        text=True,
-    )
-    assert result.returncode != 0
+def test_bad_options_fail_cleanly_and_write_nothing(grouped_db, args, message, query, tmp_path):
+    result = run_process(["cluster", "--db", grouped_db, *args], cwd=tmp_path)
+    assert result.exit_code != 0
     assert message in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
     assert "Traceback" not in result.stderr
-    assert fetch(grouped_db, "SELECT count(*) FROM runs") == [(0,)]
-    assert fetch(grouped_db, "SELECT count(*) FROM assignments") == [(0,)]
+    assert query(grouped_db, "SELECT count(*) FROM runs") == [(0,)]
+    assert query(grouped_db, "SELECT count(*) FROM assignments") == [(0,)]
 
 
-def test_cluster_without_a_warehouse(tmp_path):
+def test_cluster_without_a_warehouse(tmp_path, run_cli):
     db = tmp_path / "none.duckdb"
-    result = invoke("cluster", "--db", str(db))
+    result = run_cli("cluster", "--db", db, "--no-charts")
     assert result.exit_code != 0
     assert "run `spotclust ingest` first" in result.output
     assert not db.exists()
 
 
-def test_sweep_scores_every_k_and_suggests_one(grouped_db):
-    result = invoke("sweep", "--k", "2..6", "--db", str(grouped_db), "--n-init", "3")
+def test_sweep_scores_every_k_and_suggests_one(grouped_db, run_cli, query):
+    result = run_cli("sweep", "--k", "2..6", "--db", grouped_db, "--n-init", "3")
     assert result.exit_code == 0, result.output
-    rows = fetch(
+    rows = query(
         grouped_db,
         "SELECT k, inertia, silhouette, is_knee, is_best_silhouette FROM sweeps ORDER BY k",
     )
@@ -230,11 +202,11 @@ def test_sweep_scores_every_k_and_suggests_one(grouped_db):
 
 
 @pytest.mark.parametrize("k_range", ["0..4", "5..2", "two", "2..4000"])
-def test_sweep_rejects_bad_ranges(grouped_db, k_range):
-    result = invoke("sweep", "--k", k_range, "--db", str(grouped_db))
+def test_sweep_rejects_bad_ranges(grouped_db, k_range, run_cli, query):
+    result = run_cli("sweep", "--k", k_range, "--db", grouped_db)
     assert result.exit_code != 0
     assert "--k" in result.output
-    assert fetch(grouped_db, "SELECT count(*) FROM sweeps") == [(0,)]
+    assert query(grouped_db, "SELECT count(*) FROM sweeps") == [(0,)]
 
 
 def test_python_api(grouped_db):
@@ -247,10 +219,10 @@ def test_python_api(grouped_db):
     assert [r["k"] for r in sweep.rows] == [2, 3, 4] and sweep.best_silhouette_k == 3
 
 
-def test_sweep_from_k_1_without_silhouette(grouped_db):
-    result = invoke("sweep", "--k", "1..4", "--no-silhouette", "--db", str(grouped_db))
+def test_sweep_from_k_1_without_silhouette(grouped_db, run_cli, query):
+    result = run_cli("sweep", "--k", "1..4", "--no-silhouette", "--db", grouped_db)
     assert result.exit_code == 0, result.output
-    rows = fetch(
+    rows = query(
         grouped_db,
         "SELECT k, silhouette, silhouette_method, calinski_harabasz FROM sweeps ORDER BY k",
     )
@@ -259,35 +231,36 @@ def test_sweep_from_k_1_without_silhouette(grouped_db):
     assert "best silhouette: None" in result.output and "knee of inertia: 3" in result.output
 
 
-def test_minibatch_streams_from_duckdb_and_recovers_the_groups(grouped_db):
-    result = invoke("cluster", "--k", "3", "--algorithm", "minibatch", "--db", str(grouped_db))
+def test_minibatch_streams_from_duckdb_and_recovers_the_groups(grouped_db, run_cli, query):
+    minibatch = ["cluster", "--k", "3", "--algorithm", "minibatch", "--no-charts"]
+    result = run_cli(*minibatch, "--db", grouped_db)
     assert result.exit_code == 0, result.output
-    truth = fetch(
+    truth = query(
         grouped_db,
         "SELECT t.genre, a.cluster FROM assignments a JOIN tracks t USING (track_id) "
         "ORDER BY a.row_number",
     )
     genres, clusters = zip(*truth, strict=True)
     assert len(truth) == 360 and adjusted_rand_score(genres, clusters) > 0.99
-    (row,) = fetch(grouped_db, "SELECT algorithm, rows_used, inertia > 0, silhouette FROM runs")
+    (row,) = query(grouped_db, "SELECT algorithm, rows_used, inertia > 0, silhouette FROM runs")
     assert row[:3] == ("minibatch", 360, True) and row[3] > 0.7
     # the streamed model is complete: scaler, loadings, centroids in all three spaces
-    assert fetch(grouped_db, "SELECT count(*) FROM run_features") == [(12,)]
-    assert fetch(grouped_db, "SELECT count(DISTINCT space) FROM centroids") == [(3,)]
-    sizes = fetch(grouped_db, "SELECT size FROM cluster_summary ORDER BY cluster")
+    assert query(grouped_db, "SELECT count(*) FROM run_features") == [(12,)]
+    assert query(grouped_db, "SELECT count(DISTINCT space) FROM centroids") == [(3,)]
+    sizes = query(grouped_db, "SELECT size FROM cluster_summary ORDER BY cluster")
     assert [s for (s,) in sizes] == sorted((s for (s,) in sizes), reverse=True)
     # streamed in a seeded shuffled order: the same seed gives the same result
-    again = invoke("cluster", "--k", "3", "--algorithm", "minibatch", "--db", str(grouped_db))
+    again = run_cli(*minibatch, "--db", grouped_db)
     assert again.exit_code == 0, again.output
     first, second = (
-        fetch(grouped_db, "SELECT cluster, distance FROM assignments WHERE run_id = ? "
+        query(grouped_db, "SELECT cluster, distance FROM assignments WHERE run_id = ? "
               "ORDER BY row_number", [r])
         for r in (1, 2)
     )  # fmt: skip
     assert first == second
 
 
-def test_cluster_on_the_shipped_dataset(tmp_path):
+def test_cluster_on_the_shipped_dataset(tmp_path, query):
     """The default run on the real data: 4 clusters over one row per clean track."""
     db = tmp_path / "full.duckdb"
     spotclust.ingest(db=db)
@@ -301,68 +274,63 @@ def test_cluster_on_the_shipped_dataset(tmp_path):
         c for c in result.summary if "classical" in c["top_genres"] or "ambient" in c["top_genres"]
     ]
     assert len(quiet) == 1 and quiet[0]["distinctive_features"].startswith("energy -")
-    (profiles,) = fetch(db, "SELECT count(*) FROM cluster_profiles")[0]
+    (profiles,) = query(db, "SELECT count(*) FROM cluster_profiles")[0]
     assert profiles == 4 * 15
 
 
-def test_cluster_writes_charts_and_the_charts_command_redraws_them(grouped_db, tmp_path):
+def test_cluster_writes_charts_and_the_charts_command_redraws_them(
+    grouped_db, tmp_path, run_cli, query
+):
     out = tmp_path / "pages"
-    result = CliRunner().invoke(
-        cli, ["cluster", "--k", "3", "--db", str(grouped_db), "--charts-dir", str(out)]
-    )
+    result = run_cli("cluster", "--k", "3", "--db", grouped_db, "--charts-dir", out)
     assert result.exit_code == 0, result.output
     assert f"Charts: open {out / 'index.html'}" in result.output
     pages = sorted(p.name for p in out.iterdir())
     assert "index.html" in pages and len(pages) >= 9
     index = (out / "index.html").read_text()
-    for (label,) in fetch(grouped_db, "SELECT label FROM cluster_labels WHERE run_id = 1"):
+    for (label,) in query(grouped_db, "SELECT label FROM cluster_labels WHERE run_id = 1"):
         assert html.escape(label) in index  # the index names every cluster
     redrawn = tmp_path / "svg"
-    result = CliRunner().invoke(
-        cli,
-        ["charts", "--run", "1", "--out", str(redrawn), "--format", "svg", "--db", str(grouped_db)],
+    result = run_cli(
+        "charts", "--run", "1", "--out", redrawn, "--format", "svg", "--db", grouped_db
     )
     assert result.exit_code == 0, result.output
     assert len(list(redrawn.glob("*.svg"))) == len(pages) - 1
-    missing = CliRunner().invoke(cli, ["charts", "--run", "99", "--db", str(grouped_db)])
+    missing = run_cli("charts", "--run", "99", "--db", grouped_db)
     assert missing.exit_code != 0 and "no run 99" in missing.output
 
 
-def test_repeat_reruns_a_recorded_run_and_checks_the_assignments(grouped_db):
-    first = invoke("cluster", "--k", "3", "--features", "energy,tempo,acousticness", "--seed", "3",
-                   "--n-init", "2", "--db", str(grouped_db))  # fmt: skip
+def test_repeat_reruns_a_recorded_run_and_checks_the_assignments(grouped_db, run_cli, query):
+    first = run_cli("cluster", "--k", "3", "--features", "energy,tempo,acousticness", "--seed", "3",
+                    "--n-init", "2", "--db", grouped_db, "--no-charts")  # fmt: skip
     assert first.exit_code == 0, first.output
-    again = invoke("cluster", "--repeat", "1", "--db", str(grouped_db))
+    again = run_cli("cluster", "--repeat", "1", "--db", grouped_db, "--no-charts")
     assert again.exit_code == 0, again.output
     assert "Repeat of run 1: assignments identical (360 rows compared; same data)" in again.output
-    (row,) = fetch(
+    (row,) = query(
         grouped_db, "SELECT k, features, seed, n_init, data_sha256 FROM runs WHERE run_id = 2"
     )
     assert row[:4] == (3, ["energy", "tempo", "acousticness"], 3, 2)
-    assert row[4] == fetch(grouped_db, "SELECT data_sha256 FROM runs WHERE run_id = 1")[0][0]
-    missing = invoke("cluster", "--repeat", "9", "--db", str(grouped_db))
+    assert row[4] == query(grouped_db, "SELECT data_sha256 FROM runs WHERE run_id = 1")[0][0]
+    missing = run_cli("cluster", "--repeat", "9", "--db", grouped_db, "--no-charts")
     assert missing.exit_code != 0 and "no run 9" in missing.output
 
 
-def test_run_does_the_whole_analysis_in_one_command(tmp_path):
+def test_run_does_the_whole_analysis_in_one_command(tmp_path, run_cli, query):
     source = tmp_path / "grouped.csv"
     write_grouped_csv(source)
     db, pages = tmp_path / "w.duckdb", tmp_path / "pages"
-    result = CliRunner().invoke(
-        cli,
-        ["run", str(source), "--k", "3", "--sweep", "1..5", "--n-init", "2", "--db", str(db),
-         "--charts-dir", str(pages)],
-    )  # fmt: skip
+    result = run_cli("run", source, "--k", "3", "--sweep", "1..5", "--n-init", "2", "--db", db,
+                     "--charts-dir", pages)  # fmt: skip
     assert result.exit_code == 0, result.output
-    assert fetch(db, "SELECT count(*) FROM ingests") == [(1,)]
-    assert fetch(db, "SELECT list(k ORDER BY k), count(silhouette) FROM sweeps") == [
+    assert query(db, "SELECT count(*) FROM ingests") == [(1,)]
+    assert query(db, "SELECT list(k ORDER BY k), count(silhouette) FROM sweeps") == [
         ([1, 2, 3, 4, 5], 0)
     ]
-    assert fetch(db, "SELECT k, rows_used FROM runs") == [(3, 360)]
+    assert query(db, "SELECT k, rows_used FROM runs") == [(3, 360)]
     assert (pages / "index.html").exists() and "suggested k = 3" in result.output
-    skipped = CliRunner().invoke(cli, ["run", str(source), "--sweep", "none", "--no-charts",
-                                       "--db", str(db)])  # fmt: skip
+    skipped = run_cli("run", source, "--sweep", "none", "--no-charts", "--db", db)
     assert skipped.exit_code == 0, skipped.output
-    assert fetch(db, "SELECT count(*) FROM ingests") == [(2,)]
-    assert fetch(db, "SELECT count(DISTINCT sweep_id) FROM sweeps") == [(1,)]
-    assert fetch(db, "SELECT count(*) FROM runs") == [(2,)]
+    assert query(db, "SELECT count(*) FROM ingests") == [(2,)]
+    assert query(db, "SELECT count(DISTINCT sweep_id) FROM sweeps") == [(1,)]
+    assert query(db, "SELECT count(*) FROM runs") == [(2,)]

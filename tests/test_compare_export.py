@@ -13,7 +13,7 @@ import duckdb
 import polars as pl
 import pytest
 import vl_convert
-from grouped_data import write_grouped_csv
+from support.warehouse_state import query
 
 import spotclust
 from spotclust import charts
@@ -32,12 +32,10 @@ LISTINGS = 372  # ... and 12 of them listed a second time, as disco
 
 
 @pytest.fixture(scope="module")
-def runs_template(tmp_path_factory):
+def runs_template(tmp_path_factory, grouped_template):
     """Run 1: k=3; run 2: k=4; run 3: k=3 over every genre listing."""
-    folder = tmp_path_factory.mktemp("runs")
-    write_grouped_csv(folder / "grouped.csv")
-    db = folder / "template.duckdb"
-    spotclust.ingest(folder / "grouped.csv", db)
+    db = tmp_path_factory.mktemp("runs") / "template.duckdb"
+    shutil.copyfile(grouped_template, db)
     spotclust.cluster(k=3, db=db, n_init=3)
     spotclust.cluster(k=4, db=db, n_init=3)
     spotclust.cluster(k=3, db=db, n_init=3, row_rule="listings")
@@ -180,13 +178,9 @@ def test_export_parquet_round_trips(runs_template, tmp_path):
     disco = frame.filter(pl.col("track_id") == "dance0010").row(0, named=True)
     assert disco["genre"] == "dance" and disco["genres"] == ["dance", "disco"]
     assert disco["track_name"] == "Song 10" and 0 <= disco["energy"] <= 1
-    con = duckdb.connect(str(runs_template), read_only=True)
-    try:
-        labels = dict(
-            con.execute("SELECT cluster, label FROM cluster_labels WHERE run_id = 2").fetchall()
-        )
-    finally:
-        con.close()
+    labels = dict(
+        query(runs_template, "SELECT cluster, label FROM cluster_labels WHERE run_id = 2")
+    )
     assert labels and all(
         r["cluster_label"] == labels[r["cluster"]] for r in frame.iter_rows(named=True)
     )
@@ -278,12 +272,12 @@ JOINING_COMMANDS = {
 
 @pytest.mark.parametrize("command", JOINING_COMMANDS.values(), ids=JOINING_COMMANDS.keys())
 def test_a_run_on_replaced_data_is_refused_where_its_tracks_are_joined(
-    command, db, runs_template, small_csv, run_cli, assert_one_line_error, tmp_path
+    command, db, grouped_template, small_csv, run_cli, assert_one_line_error, tmp_path
 ):
     args, output = command
     args = [a.replace("{tmp}", str(tmp_path)) for a in args]
     # the same file again: row numbers still name the same tracks, so the run is usable
-    again = run_cli("ingest", runs_template.parent / "grouped.csv", "--db", db)
+    again = run_cli("ingest", grouped_template.parent / "grouped.csv", "--db", db)
     assert again.exit_code == 0, again.output
     run = run_cli(*args, "--db", db)
     assert run.exit_code == 0, run.output

@@ -20,16 +20,21 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import subprocess
-import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 import pytest
-
-from spotclust.warehouse.sql_files import models
+from support.cli import run_cli_ok
+from support.processes import (
+    Holder,
+    Proc,
+    lock_holders,
+    run_process,
+    start_process,
+    wait_for_lock,
+)
+from support.warehouse_state import MODEL_TABLES, RUN_TABLES, query, warehouse_state
 
 SMALL_CLUSTER = ["cluster", "--k", "3", "--n-init", "2", "--no-charts", "-q"]
 # On the full dataset: one restart and a sampled silhouette keep a run to a few seconds.
@@ -37,107 +42,16 @@ CLUSTER = ["cluster", "--k", "3", "--n-init", "1", "--silhouette-sample", "2000"
 CLUSTER += ["--no-charts", "-q"]
 SWEEP = ["sweep", "--k", "2..4", "--n-init", "1", "--no-silhouette", "-q"]  # 3 rows a sweep
 INGEST = ["ingest"]  # the shipped dataset: 114,000 rows
+COUNT_RUNS = ["sql", "SELECT count(*) AS n FROM runs", "--format", "csv"]
 # Correlations summed in parallel differ in the last bits from one ingest to the next:
 # compared by row count.
 PARALLEL_SUMS = ("feature_correlations",)
-RUN_TABLES = (
-    "assignments",
-    "centroids",
-    "cluster_profiles",
-    "run_features",
-    "pca_components",
-    "cluster_labels",
-)
-# The file's rows and the models materialized from them at ingest (tables in views/).
-DATA_TABLES = (
-    "raw_tracks",
-    *(m.name for m in models() if m.materialized == "table"),
-)
+# The file's rows and the models materialized from them at ingest (tables in views/); a run
+# writes its row in runs and its rows in RUN_TABLES (every table of tables.sql with a run_id).
+DATA_TABLES = ("raw_tracks", *MODEL_TABLES)
 
 
-# ======================================================================= processes and locks
-
-
-def _spotclust() -> list[str]:
-    script = Path(sys.executable).parent / "spotclust"
-    return [str(script)] if script.is_file() else [sys.executable, "-m", "spotclust.cli"]
-
-
-def _env(extra: dict | None = None) -> dict:
-    env = {k: v for k, v in os.environ.items() if k not in ("SPOTCLUST_DB",)}
-    env.pop("SPOTCLUST_LOCK_TIMEOUT", None)
-    return env | (extra or {})
-
-
-@dataclass
-class Proc:
-    popen: subprocess.Popen
-    out: Path
-    err: Path
-
-    @property
-    def pid(self) -> int:
-        return self.popen.pid
-
-    def wait(self, timeout: float = 600) -> int:
-        return self.popen.wait(timeout=timeout)
-
-    @property
-    def stdout(self) -> str:
-        return self.out.read_text()
-
-    @property
-    def stderr(self) -> str:
-        return self.err.read_text()
-
-
-def start(args, db: Path, cwd: Path, env: dict | None = None, tag: str = "p") -> Proc:
-    """`spotclust ARGS --db DB` as a process, its output going to files (never a full pipe)."""
-    out, err = cwd / f"{tag}.out", cwd / f"{tag}.err"
-    with out.open("w") as o, err.open("w") as e:
-        popen = subprocess.Popen(
-            [*_spotclust(), *(str(a) for a in args), "--db", str(db)],
-            cwd=cwd,
-            env=_env(env),
-            stdout=o,
-            stderr=e,
-        )
-    return Proc(popen, out, err)
-
-
-def run(args, db: Path, cwd: Path, env: dict | None = None, tag: str = "r") -> Proc:
-    proc = start(args, db, cwd, env, tag)
-    proc.wait()
-    return proc
-
-
-def lock_holders(db: Path) -> set[int]:
-    """pids holding a POSIX lock on db, from /proc/locks (waiters, marked ->, excluded)."""
-    try:
-        inode = db.stat().st_ino
-        text = Path("/proc/locks").read_text()
-    except OSError:
-        return set()
-    holders = set()
-    for line in text.splitlines():
-        parts = line.split()
-        if "->" in parts or len(parts) < 6:
-            continue
-        if parts[5].endswith(f":{inode}"):
-            holders.add(int(parts[4]))
-    return holders
-
-
-def wait_for_lock(db: Path, proc: Proc, timeout: float = 300) -> bool:
-    """True once proc holds the warehouse's lock; False if it ended first."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.pid in lock_holders(db):
-            return True
-        if proc.popen.poll() is not None:
-            return False
-        time.sleep(0.01)
-    raise AssertionError(f"process {proc.pid} never took the lock")
+# ================================================================================= locks
 
 
 @pytest.fixture(autouse=True)
@@ -146,65 +60,9 @@ def _needs_proc_locks():
         pytest.skip("needs /proc/locks (Linux) to see who holds the warehouse")
 
 
-HOLDER = """
-import sys, time, duckdb
-con = duckdb.connect(sys.argv[1], read_only=sys.argv[2] == "read")
-print("holding", flush=True)
-time.sleep(float(sys.argv[3]))
-con.close()
-"""
-
-
-class Holder:
-    """A plain DuckDB process holding the warehouse open (to read or write) for a while."""
-
-    def __init__(self, db: Path, mode: str, seconds: float = 120):
-        self.popen = subprocess.Popen(
-            [sys.executable, "-c", HOLDER, str(db), mode, str(seconds)],
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        assert self.popen.stdout.readline().strip() == "holding"
-        self.pid = self.popen.pid
-
-    def release(self) -> None:
-        if self.popen.poll() is None:
-            self.popen.terminate()
-        self.popen.wait(timeout=60)
-        self.popen.stdout.close()
-
-
 # ============================================================================ the warehouse
-
-
-def fingerprint(db: Path) -> dict:
-    """Every table's rows as (count, sum of row hashes), per run_id or sweep_id where the
-    table has one; the sequences; the views. Equal fingerprints: equal warehouses."""
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        out = {}
-        for table, columns in con.execute(
-            "SELECT c.table_name, list(c.column_name) FROM duckdb_columns() AS c "
-            "JOIN duckdb_tables() AS t USING (database_name, schema_name, table_name) "
-            "WHERE c.schema_name = 'main' AND NOT t.internal GROUP BY 1"
-        ).fetchall():
-            key = next((k for k in ("run_id", "sweep_id") if k in columns), None)
-            by = f"{key}" if key else "NULL"
-            out[table] = {
-                group: (n, h)
-                for group, n, h in con.execute(
-                    f'SELECT {by}, count(*), sum(hash(t)::HUGEINT) FROM "{table}" AS t GROUP BY ALL'
-                ).fetchall()
-            }
-        out["(sequences)"] = con.execute(
-            "SELECT sequence_name, last_value FROM duckdb_sequences() ORDER BY 1"
-        ).fetchall()
-        out["(views)"] = con.execute(
-            "SELECT view_name FROM duckdb_views() WHERE NOT internal ORDER BY 1"
-        ).fetchall()
-        return out
-    finally:
-        con.close()
+# The warehouse's state (support.warehouse_state) with by_run=True: every table as {run_id or
+# sweep_id: (rows, sum of their hashes)}, cheap on the full dataset; "(views)", "(sequences)".
 
 
 def counts(fp: dict, table: str, group) -> int:
@@ -234,23 +92,12 @@ def next_write_folds_the_log(db: Path) -> None:
 
 
 @pytest.fixture(scope="session")
-def small_loaded(tmp_path_factory, small_template, run_cli) -> Path:
-    db = tmp_path_factory.mktemp("conc_small") / "small.duckdb"
-    shutil.copyfile(small_template, db)
-    for args in (SMALL_CLUSTER, ["sweep", "--k", "2..3", "--n-init", "1", "-q"]):
-        done = run_cli(*args, "--db", db)
-        assert done.exit_code == 0, done.output
-    return db
-
-
-@pytest.fixture(scope="session")
-def full_loaded(tmp_path_factory, full_db, run_cli) -> Path:
+def full_loaded(tmp_path_factory, full_db) -> Path:
     """The full shipped dataset with a run and a sweep."""
     db = tmp_path_factory.mktemp("conc_full") / "full.duckdb"
     shutil.copyfile(full_db, db)
     for args in (CLUSTER, ["sweep", "--k", "2..3", "--n-init", "1", "--no-silhouette", "-q"]):
-        done = run_cli(*args, "--db", db)
-        assert done.exit_code == 0, done.output
+        run_cli_ok(*args, "--db", db)
     return db
 
 
@@ -294,23 +141,23 @@ def _kill_at(proc: Proc, db: Path, trigger) -> str:
 def _kill_series(command, base: Path, tmp_path: Path, classify, early=(0.2, 0.6)) -> list:
     """Run command once to the end (the reference), then kill it at each moment on a fresh
     copy of base; classify(before, after, reference) names the state found."""
-    before = fingerprint(base)
+    before = warehouse_state(base, by_run=True)
     db = tmp_path / "ref.duckdb"
     shutil.copyfile(base, db)
     t0 = time.monotonic()
-    ref = run(command, db, tmp_path, tag="ref")
+    ref = run_process([*command, "--db", db], cwd=tmp_path)
     seconds = time.monotonic() - t0
-    assert ref.popen.returncode == 0, ref.stderr
-    reference = fingerprint(db)
+    assert ref.exit_code == 0, ref.stderr
+    reference = warehouse_state(db, by_run=True)
     assert classify(before, reference, reference) == "new"
     outcomes = []
     for i, (name, trigger) in enumerate(_kill_moments(seconds, early)):
         db = tmp_path / f"kill{i}.duckdb"
         shutil.copyfile(base, db)
-        proc = start(command, db, tmp_path, tag=f"kill{i}")
+        proc = start_process([*command, "--db", db], cwd=tmp_path, tag=f"kill{i}")
         how = _kill_at(proc, db, trigger)
         had_wal = opens_after_a_crash(db)
-        state = classify(before, fingerprint(db), reference)
+        state = classify(before, warehouse_state(db, by_run=True), reference)
         assert state in ("old", "new"), f"killed at {name}: {state}"
         if how == "finished":
             assert proc.popen.returncode == 0 and state == "new", proc.stderr
@@ -388,9 +235,9 @@ def classify_sweep(before: dict, after: dict, reference: dict) -> str:
     return "new"
 
 
-def test_kill_ingest_at_any_moment_leaves_the_old_or_the_new_data(small_loaded, tmp_path):
+def test_kill_ingest_at_any_moment_leaves_the_old_or_the_new_data(clustered_template, tmp_path):
     """Slow: a full ingest (114,000 rows) over a small warehouse, killed 6 times."""
-    _kill_series(INGEST, small_loaded, tmp_path, classify_ingest, early=(0.2, 0.6, 1.5))
+    _kill_series(INGEST, clustered_template, tmp_path, classify_ingest, early=(0.2, 0.6, 1.5))
 
 
 def test_kill_cluster_at_any_moment_leaves_no_partial_run(full_loaded, tmp_path):
@@ -403,18 +250,19 @@ def test_kill_sweep_at_any_moment_leaves_no_partial_sweep(full_loaded, tmp_path)
     _kill_series(SWEEP, full_loaded, tmp_path, classify_sweep)
 
 
-def test_the_classifiers_see_a_partial_run(small_loaded, tmp_path, run_cli):
+def test_the_classifiers_see_a_partial_run(clustered_template, tmp_path):
     """The kill tests would notice: a run with its assignments cut short is 'partial'."""
-    before = fingerprint(small_loaded)
+    before = warehouse_state(clustered_template, by_run=True)
     db = tmp_path / "w.duckdb"
-    shutil.copyfile(small_loaded, db)
-    assert run_cli(*SMALL_CLUSTER, "--db", db).exit_code == 0
-    reference = fingerprint(db)
+    shutil.copyfile(clustered_template, db)
+    run_cli_ok(*SMALL_CLUSTER, "--db", db)
+    reference = warehouse_state(db, by_run=True)
     assert classify_cluster(before, reference, reference) == "new"
     con = duckdb.connect(str(db))
     con.execute("DELETE FROM assignments WHERE run_id = 2 AND row_number > 30")
     con.close()
-    assert classify_cluster(before, fingerprint(db), reference).startswith("partial")
+    cut_short = warehouse_state(db, by_run=True)
+    assert classify_cluster(before, cut_short, reference).startswith("partial")
     assert classify_sweep(before, before, before) == "old"
 
 
@@ -428,12 +276,12 @@ def test_two_clusters_at_once_both_finish_one_after_the_other(full_loaded, tmp_p
     are waiting; when it lets go, one runs and the other waits on until it has finished."""
     db = tmp_path / "w.duckdb"
     shutil.copyfile(full_loaded, db)
-    before = fingerprint(db)
+    before = warehouse_state(db, by_run=True)
     env = {"SPOTCLUST_LOCK_TIMEOUT": "600"}
     holder = Holder(db, "write")
     try:
-        first = start(CLUSTER, db, tmp_path, env, tag="first")
-        second = start(CLUSTER, db, tmp_path, env, tag="second")
+        first = start_process([*CLUSTER, "--db", db], tmp_path, env, tag="first")
+        second = start_process([*CLUSTER, "--db", db], tmp_path, env, tag="second")
         deadline = time.monotonic() + 300
         while not ("waiting" in first.stderr and "waiting" in second.stderr):
             assert time.monotonic() < deadline, first.stderr + second.stderr
@@ -448,13 +296,13 @@ def test_two_clusters_at_once_both_finish_one_after_the_other(full_loaded, tmp_p
         assert len(lines) == 1, proc.stderr  # said once, not at every retry
         assert lines[0].startswith(f"waiting for process {holder.pid} to finish with ")
         assert "SPOTCLUST_LOCK_TIMEOUT" in lines[0]
-    after = fingerprint(db)
+    after = warehouse_state(db, by_run=True)
     new = sorted(set(after["runs"]) - set(before["runs"]))
     assert len(new) == 2
     # both complete, and alike but for their ids: the same data, config and seed
     for table in ("assignments", "cluster_profiles", "centroids", "run_features"):
         assert counts(after, table, new[0]) == counts(after, table, new[1]) > 0, table
-    rows = _rows(
+    rows = query(
         db,
         "SELECT r.run_id, r.rows_used, count(a.row_number) FROM runs r "
         "JOIN assignments a USING (run_id) GROUP BY ALL ORDER BY 1",
@@ -474,57 +322,59 @@ BUSY_COMMANDS = {
 
 @pytest.mark.parametrize("command", BUSY_COMMANDS.values(), ids=BUSY_COMMANDS.keys())
 def test_a_busy_warehouse_is_one_clear_line_when_not_waiting(
-    command, small_loaded, small_csv, tmp_path
+    command, clustered_template, small_csv, tmp_path
 ):
     """Another process is writing (it holds DuckDB's lock): with SPOTCLUST_LOCK_TIMEOUT=0
     every command says at once, in one line, who has the warehouse and what to do."""
     db = tmp_path / "w.duckdb"
-    shutil.copyfile(small_loaded, db)
-    before = fingerprint(db)
+    shutil.copyfile(clustered_template, db)
+    before = warehouse_state(db)
     holder = Holder(db, "write")
     try:
         args = [str(a).format(csv=small_csv) for a in command]
-        done = run(args, db, tmp_path, {"SPOTCLUST_LOCK_TIMEOUT": "0"})
+        done = run_process([*args, "--db", db], tmp_path, {"SPOTCLUST_LOCK_TIMEOUT": "0"})
     finally:
         holder.release()
-    assert done.popen.returncode == 1
+    assert done.exit_code == 1
     assert done.stdout == ""
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1, done.stderr
     assert lines[0].startswith("Error: warehouse ") and "is busy" in lines[0]
     assert f"process {holder.pid}" in lines[0]
     assert "try again" in lines[0] and "SPOTCLUST_LOCK_TIMEOUT" in lines[0]
-    assert fingerprint(db) == before
+    assert warehouse_state(db) == before
 
 
-def test_readers_share_the_warehouse_writers_wait_for_them(small_loaded, tmp_path):
+def test_readers_share_the_warehouse_writers_wait_for_them(clustered_template, tmp_path):
     db = tmp_path / "w.duckdb"
-    shutil.copyfile(small_loaded, db)
-    before = fingerprint(db)
+    shutil.copyfile(clustered_template, db)
+    before = warehouse_state(db)
     reader = Holder(db, "read")
     try:
         # another reader: fine
-        done = run(["sql", "SELECT count(*) AS n FROM runs", "--format", "csv"], db, tmp_path)
-        assert done.popen.returncode == 0, done.stderr
+        done = run_process([*COUNT_RUNS, "--db", db], tmp_path)
+        assert done.exit_code == 0, done.stderr
         assert done.stdout.split() == ["n", "1"] and done.stderr == ""
         # a writer: busy while the reader is there
-        done = run(SMALL_CLUSTER, db, tmp_path, {"SPOTCLUST_LOCK_TIMEOUT": "0"})
-        assert done.popen.returncode == 1
+        done = run_process([*SMALL_CLUSTER, "--db", db], tmp_path, {"SPOTCLUST_LOCK_TIMEOUT": "0"})
+        assert done.exit_code == 1
         assert "is busy" in done.stderr and len(done.stderr.strip().splitlines()) == 1
     finally:
         reader.release()
-    assert fingerprint(db) == before
+    assert warehouse_state(db) == before
 
 
-def test_a_command_waits_then_says_busy_after_the_timeout(small_loaded, tmp_path):
+def test_a_command_waits_then_says_busy_after_the_timeout(clustered_template, tmp_path):
     db = tmp_path / "w.duckdb"
-    shutil.copyfile(small_loaded, db)
+    shutil.copyfile(clustered_template, db)
     holder = Holder(db, "write")
     try:
-        done = run(["sql", "SELECT 1"], db, tmp_path, {"SPOTCLUST_LOCK_TIMEOUT": "1"})
+        done = run_process(
+            ["sql", "SELECT 1", "--db", db], tmp_path, {"SPOTCLUST_LOCK_TIMEOUT": "1"}
+        )
     finally:
         holder.release()
-    assert done.popen.returncode == 1
+    assert done.exit_code == 1
     assert "Traceback" not in done.stderr
     waiting, error = done.stderr.strip().splitlines()
     assert waiting.startswith(f"waiting for process {holder.pid} to finish with ")
@@ -532,20 +382,15 @@ def test_a_command_waits_then_says_busy_after_the_timeout(small_loaded, tmp_path
     assert error.startswith("Error: warehouse ") and "busy" in error and "waited 1 s" in error
 
 
-def test_a_command_that_waits_goes_on_when_the_warehouse_is_free(small_loaded, tmp_path):
+def test_a_command_that_waits_goes_on_when_the_warehouse_is_free(clustered_template, tmp_path):
     db = tmp_path / "w.duckdb"
-    shutil.copyfile(small_loaded, db)
+    shutil.copyfile(clustered_template, db)
     holder = Holder(db, "write", seconds=2)  # lets go by itself after 2 s
     try:
-        done = run(
-            ["sql", "SELECT count(*) AS n FROM runs", "--format", "csv"],
-            db,
-            tmp_path,
-            {"SPOTCLUST_LOCK_TIMEOUT": "300"},
-        )
+        done = run_process([*COUNT_RUNS, "--db", db], tmp_path, {"SPOTCLUST_LOCK_TIMEOUT": "300"})
     finally:
         holder.release()
-    assert done.popen.returncode == 0, done.stderr
+    assert done.exit_code == 0, done.stderr
     assert done.stdout.split() == ["n", "1"]
     assert done.stderr.startswith(f"waiting for process {holder.pid} to finish with ")
     assert len(done.stderr.strip().splitlines()) == 1
@@ -554,29 +399,19 @@ def test_a_command_that_waits_goes_on_when_the_warehouse_is_free(small_loaded, t
 def test_sql_while_a_real_cluster_writes_waits_and_sees_the_finished_run(full_loaded, tmp_path):
     db = tmp_path / "w.duckdb"
     shutil.copyfile(full_loaded, db)
-    [(runs_before,)] = _rows(db, "SELECT count(*) FROM runs")
-    writer = start(CLUSTER, db, tmp_path, tag="writer")
+    [(runs_before,)] = query(db, "SELECT count(*) FROM runs")
+    writer = start_process([*CLUSTER, "--db", db], tmp_path, tag="writer")
     assert wait_for_lock(db, writer), writer.stderr
     # not waiting: one 'busy' line, or (if the run has just finished) the answer
-    quick = run(["sql", "SELECT count(*) AS n FROM runs", "--format", "csv"], db, tmp_path,
-                {"SPOTCLUST_LOCK_TIMEOUT": "0"}, tag="quick")  # fmt: skip
-    if quick.popen.returncode == 0:
+    quick = run_process([*COUNT_RUNS, "--db", db], tmp_path, {"SPOTCLUST_LOCK_TIMEOUT": "0"})
+    if quick.exit_code == 0:
         assert quick.stdout.split() == ["n", str(runs_before + 1)]
     else:
         assert len(quick.stderr.strip().splitlines()) == 1, quick.stderr
         assert "is busy" in quick.stderr and f"process {writer.pid}" in quick.stderr
     # waiting: the answer after the run, never a half-written one
-    patient = run(["sql", "SELECT count(*) AS n FROM runs", "--format", "csv"], db, tmp_path,
-                  {"SPOTCLUST_LOCK_TIMEOUT": "600"}, tag="patient")  # fmt: skip
+    patient = run_process([*COUNT_RUNS, "--db", db], tmp_path, {"SPOTCLUST_LOCK_TIMEOUT": "600"})
     assert writer.wait() == 0, writer.stderr
-    assert patient.popen.returncode == 0, patient.stderr
+    assert patient.exit_code == 0, patient.stderr
     assert patient.stdout.split() == ["n", str(runs_before + 1)]
     assert "Traceback" not in patient.stderr
-
-
-def _rows(db: Path, sql: str) -> list[tuple]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()

@@ -11,6 +11,8 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pytest
+from support.cli import assert_succeeded
+from support.processes import run_process
 
 from spotclust import __version__
 from spotclust.files.ingest import COLUMN_TYPES, shipped_dataset
@@ -68,10 +70,7 @@ def report(query, db: Path) -> list[tuple]:
 
 
 def ingest_ok(run_cli, path: Path, db: Path):
-    run = run_cli("ingest", path, "--db", db)
-    assert run.traceback is None, run.traceback
-    assert run.exit_code == 0, run.output
-    return run
+    return assert_succeeded(run_cli("ingest", path, "--db", db))
 
 
 # =================================================================== the full shipped dataset
@@ -388,14 +387,14 @@ def test_default_warehouse_is_under_the_cwd_in_process(tmp_path, small_csv, run_
     assert (tmp_path / "warehouse" / "spotclust.duckdb").is_file()
 
 
-def test_default_warehouse_is_under_the_cwd_subprocess(tmp_path, small_csv, run_subprocess, query):
-    run = run_subprocess("ingest", "small.csv", cwd=tmp_path)
+def test_default_warehouse_is_under_the_cwd_subprocess(tmp_path, small_csv, query):
+    run = run_process(["ingest", "small.csv"], cwd=tmp_path)
     assert run.exit_code == 0, run.output
     db = tmp_path / "warehouse" / "spotclust.duckdb"
     assert db.is_file()
     assert query(db, "SELECT rows, source_path FROM ingests") == [(60, str(small_csv.resolve()))]
-    run = run_subprocess(
-        "sql", "SELECT count(*) AS n FROM raw_tracks", "--format", "csv", cwd=tmp_path
+    run = run_process(
+        ["sql", "SELECT count(*) AS n FROM raw_tracks", "--format", "csv"], cwd=tmp_path
     )
     assert run.exit_code == 0, run.output
     assert run.stdout.split() == ["n", "60"]
@@ -698,7 +697,7 @@ def test_bad_input_fails_in_one_line_and_leaves_the_warehouse_unchanged(
     build, tmp_path, small, small_db, make_csv, run_cli, snapshot, assert_one_line_error
 ):
     before = snapshot(small_db)
-    assert len(before["table raw_tracks"]) == 60 and len(before["table ingests"]) == 1
+    assert len(before["raw_tracks"]) == 60 and len(before["ingests"]) == 1
     path, needles = build(tmp_path, small, make_csv)
     run = run_cli("ingest", path, "--db", small_db)
     assert_one_line_error(run, path.name, *needles)
@@ -706,11 +705,11 @@ def test_bad_input_fails_in_one_line_and_leaves_the_warehouse_unchanged(
 
 
 def test_bad_input_as_a_subprocess(
-    tmp_path, small, small_db, make_csv, run_subprocess, snapshot, assert_one_line_error
+    tmp_path, small, small_db, make_csv, snapshot, assert_one_line_error
 ):
     before = snapshot(small_db)
     path, needles = _text_in_number(tmp_path, small, make_csv)
-    run = run_subprocess("ingest", path.name, "--db", small_db, cwd=tmp_path)
+    run = run_process(["ingest", path.name, "--db", small_db], cwd=tmp_path)
     line = assert_one_line_error(run, path.name, *needles)
     assert line.startswith("Error: ")
     assert run.exit_code == 1

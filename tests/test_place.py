@@ -3,26 +3,21 @@
 from __future__ import annotations
 
 import json
+import shutil
 
-import duckdb
 import pytest
-from click.testing import CliRunner
-from grouped_data import write_grouped_csv
+from support.warehouse_state import query
 
 import spotclust
-from spotclust.cli import cli
 from spotclust.runs.labels import describe_traits
 from spotclust.runs.place import place
 
 
 @pytest.fixture(scope="module")
-def grouped(tmp_path_factory):
+def grouped(tmp_path_factory, grouped_template):
     """Grouped tracks with three runs: default PCA, no PCA, and streamed mini-batch."""
-    tmp = tmp_path_factory.mktemp("place")
-    source = tmp / "grouped.csv"
-    write_grouped_csv(source)
-    db = tmp / "w.duckdb"
-    spotclust.ingest(source, db)
+    db = tmp_path_factory.mktemp("place") / "w.duckdb"
+    shutil.copyfile(grouped_template, db)
     spotclust.cluster(k=3, db=db, n_init=2)
     spotclust.cluster(k=4, db=db, pca_components=None, n_init=2)
     spotclust.cluster(k=3, db=db, algorithm="minibatch", pca_components=3)
@@ -30,14 +25,9 @@ def grouped(tmp_path_factory):
 
 
 def assigned(db, run_id: int) -> dict[str, int]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        rows = con.execute(
-            "SELECT DISTINCT track_id, cluster FROM assignments WHERE run_id = ?", [run_id]
-        ).fetchall()
-    finally:
-        con.close()
-    return dict(rows)
+    return dict(
+        query(db, "SELECT DISTINCT track_id, cluster FROM assignments WHERE run_id = ?", [run_id])
+    )
 
 
 @pytest.mark.parametrize("run_id", [1, 2, 3])
@@ -77,22 +67,21 @@ def test_a_new_song_lands_with_its_kind_and_says_how_typical_it_is(grouped):
     assert distances == sorted(distances)
 
 
-def test_place_cli_options_file_and_json_output(grouped, tmp_path):
+def test_place_cli_options_file_and_json_output(grouped, tmp_path, run_cli):
     songs = tmp_path / "songs.csv"
     songs.write_text(
         "name,energy,danceability,acousticness\nbanger,0.75,0.85,0.1\nquiet,0.05,0.15,0.95\n"
     )
-    runner = CliRunner()
-    args = ["--file", str(songs), "--run", "1", "--db", str(grouped), "--format", "json"]
-    result = runner.invoke(cli, ["place", *args])
+    result = run_cli("place", "--file", songs, "--run", "1", "--db", grouped, "--format", "json")
     assert result.exit_code == 0, result.output
     placed = json.loads(result.output)
     assert [p["name"] for p in placed] == ["banger", "quiet"]
     assert placed[0]["cluster"] != placed[1]["cluster"]
     as_json = tmp_path / "songs.json"
     as_json.write_text(json.dumps({"name": "one", "energy": 0.9}))
-    args = ["--file", str(as_json), "--energy", "0.1", "--name", "two", "--db", str(grouped)]
-    result = runner.invoke(cli, ["place", *args])
+    result = run_cli(
+        "place", "--file", as_json, "--energy", "0.1", "--name", "two", "--db", grouped
+    )
     assert result.exit_code == 0, result.output
     assert "two" in result.output and "one" in result.output and "nearest tracks" in result.output
 
@@ -106,23 +95,17 @@ def test_place_cli_options_file_and_json_output(grouped, tmp_path):
         (["--file", "missing.csv"], "no such file"),
     ],
 )
-def test_place_errors_are_one_line(grouped, args, message):
-    result = CliRunner().invoke(cli, ["place", "--db", str(grouped), *args])
+def test_place_errors_are_one_line(grouped, args, message, run_cli):
+    result = run_cli("place", "--db", grouped, *args)
     assert result.exit_code != 0
     assert message in result.output and len(result.output.strip().splitlines()) == 1
 
 
 def test_labels_name_traits_and_genres(grouped):
-    con = duckdb.connect(str(grouped), read_only=True)
-    try:
-        rows = con.execute(
-            "SELECT cluster, label, traits, genres FROM cluster_labels WHERE run_id = 1"
-        ).fetchall()
-        summary = con.execute(
-            "SELECT label FROM cluster_summary WHERE run_id = 1 ORDER BY cluster"
-        ).fetchall()
-    finally:
-        con.close()
+    rows = query(
+        grouped, "SELECT cluster, label, traits, genres FROM cluster_labels WHERE run_id = 1"
+    )
+    summary = query(grouped, "SELECT label FROM cluster_summary WHERE run_id = 1 ORDER BY cluster")
     assert [r[0] for r in rows] == [0, 1, 2]
     by_genre = {r[3].split(", ")[0]: r for r in rows}
     assert "acoustic" in by_genre["sleep"][2] and "energetic" not in by_genre["sleep"][2]
@@ -138,10 +121,8 @@ def test_describe_traits_orders_by_strength_and_handles_average_clusters():
     assert describe_traits({"a": 2.0, "energy": -3.0, "b": -1.0, "c": 0.6}) == "calm, high a, low b"
 
 
-def test_explain_effect_sizes_genres_and_representative_tracks(grouped):
-    result = CliRunner().invoke(
-        cli, ["explain", "--run", "1", "--db", str(grouped), "--format", "json"]
-    )
+def test_explain_effect_sizes_genres_and_representative_tracks(grouped, run_cli):
+    result = run_cli("explain", "--run", "1", "--db", grouped, "--format", "json")
     assert result.exit_code == 0, result.output
     clusters = json.loads(result.output)
     assert [c["cluster"] for c in clusters] == [0, 1, 2]
@@ -153,7 +134,7 @@ def test_explain_effect_sizes_genres_and_representative_tracks(grouped):
         assert distances == sorted(distances)
         assert c["genres_by_share"][0]["genre"] in c["label"]
         assert c["genres_by_lift"][0]["lift"] > 2.5  # a third of the tracks, all of one genre
-    text = CliRunner().invoke(cli, ["explain", "--db", str(grouped)])
+    text = run_cli("explain", "--db", grouped)
     assert (
         text.exit_code == 0 and "Cohen's d" in text.output and "representative track" in text.output
     )

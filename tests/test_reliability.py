@@ -26,9 +26,7 @@ import copy
 import os
 import shutil
 import signal
-import subprocess
 import sys
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
@@ -36,26 +34,15 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from warehouse_state import warehouse_state
+from support.cli import assert_succeeded
+from support.processes import run_command, run_measured, run_process, start_process, wait_for_lock
+from support.warehouse_state import SPOTCLUST_TABLES, query, warehouse_state
 
 from spotclust.files.ingest import COLUMN_TYPES
 from spotclust.warehouse import read_sql
 
 COLUMNS = list(COLUMN_TYPES)
 HEADER = ["", *COLUMNS]
-# Every table a command could change; the base warehouse holds rows in each of them.
-USER_TABLES = (
-    "raw_tracks",
-    "ingests",
-    "runs",
-    "assignments",
-    "centroids",
-    "cluster_profiles",
-    "run_features",
-    "pca_components",
-    "sweeps",
-    "spotclust_meta",
-)
 MiB = 1 << 20
 
 
@@ -76,15 +63,15 @@ def file_state(path: Path):
 
 @pytest.fixture(scope="session")
 def loaded_template(clustered_template) -> Path:
-    """The small fixture ingested, clustered and swept, checked to have a row in every table."""
+    """The small fixture ingested, clustered and swept, checked to hold every table a command
+    could change (those of spotclust's SQL files: tables.sql's and the models materialized at
+    ingest), and no other, with rows in each of them."""
     db = clustered_template
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        for table in USER_TABLES:
-            [(rows,)] = con.execute(f"SELECT count(*) FROM {table}").fetchall()
-            assert rows > 0, f"the base warehouse has no rows in {table}"
-    finally:
-        con.close()
+    tables = query(db, "SELECT table_name FROM duckdb_tables() WHERE NOT internal ORDER BY 1")
+    assert [name for (name,) in tables] == sorted(SPOTCLUST_TABLES)
+    for table in SPOTCLUST_TABLES:
+        [(rows,)] = query(db, f'SELECT count(*) FROM "{table}"')
+        assert rows > 0, f"the base warehouse has no rows in {table}"
     assert not db.with_name(db.name + ".wal").exists()
     return db
 
@@ -96,12 +83,11 @@ def loaded_template(clustered_template) -> Path:
 def _readonly_mount_works() -> bool:
     if sys.platform != "linux" or not shutil.which("unshare"):
         return False
-    probe = subprocess.run(
+    probe = run_command(
         ["unshare", "-m", "--propagation", "private", "sh", "-c",
          "mount --bind -o ro /tmp /tmp && ! touch /tmp/.spotclust_ro_probe 2>/dev/null"],
-        capture_output=True,
     )  # fmt: skip
-    return probe.returncode == 0
+    return probe.exit_code == 0
 
 
 @cache
@@ -111,85 +97,8 @@ def _can_drop_dac() -> bool:
         return True  # permissions already apply
     if not shutil.which("setpriv"):
         return False
-    probe = subprocess.run(
-        ["setpriv", "--bounding-set=-dac_override,-dac_read_search", "true"],
-        capture_output=True,
-    )
-    return probe.returncode == 0
-
-
-def _spotclust() -> list[str]:
-    script = Path(sys.executable).parent / "spotclust"
-    return [str(script)] if script.is_file() else [sys.executable, "-m", "spotclust.cli"]
-
-
-@dataclass
-class Ran:
-    exit_code: int
-    stdout: str
-    stderr: str
-    max_rss_kib: int | None = None
-    traceback: str | None = None  # (only in-process runs can catch one)
-
-    @property
-    def output(self) -> str:
-        return self.stdout + self.stderr
-
-
-def run_process(args, cwd: Path, env: dict | None = None, prefix=(), timeout=300) -> Ran:
-    """`spotclust ARGS` as a real process (optionally under a wrapper); its peak memory too."""
-    environ = {k: v for k, v in os.environ.items() if k != "SPOTCLUST_DB"} | (env or {})
-    proc = subprocess.Popen(
-        [*prefix, *_spotclust(), *(str(a) for a in args)],
-        cwd=cwd,
-        env=environ,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        stdout, stderr = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.communicate()
-        raise
-    return Ran(proc.returncode, stdout, stderr)
-
-
-# Runs a command and writes its exit code and peak memory (KiB). A process forked from this
-# big test process would count this process's pages in its peak; one forked from this small
-# wrapper does not.
-_MEASURE = """
-import os, subprocess, sys
-proc = subprocess.Popen(sys.argv[2:])
-_, status, usage = os.wait4(proc.pid, 0)
-proc.returncode = 0
-with open(sys.argv[1], "w") as f:
-    f.write(f"{os.waitstatus_to_exitcode(status)} {usage.ru_maxrss}")
-"""
-
-
-def run_measured(args, cwd: Path) -> Ran:
-    """Like run_process, and the peak resident memory of the spotclust process."""
-    environ = {k: v for k, v in os.environ.items() if k != "SPOTCLUST_DB"}
-    report = cwd / "measured.txt"
-    with (cwd / "stdout.txt").open("w") as out, (cwd / "stderr.txt").open("w") as err:
-        subprocess.run(
-            [sys.executable, "-c", _MEASURE, report, *_spotclust(), *(str(a) for a in args)],
-            cwd=cwd,
-            env=environ,
-            stdout=out,
-            stderr=err,
-            check=True,
-            timeout=300,
-        )
-    code, peak = (int(v) for v in report.read_text().split())
-    return Ran(
-        code,
-        (cwd / "stdout.txt").read_text(),
-        (cwd / "stderr.txt").read_text(),
-        max_rss_kib=peak,
-    )
+    probe = run_command(["setpriv", "--bounding-set=-dac_override,-dac_read_search", "true"])
+    return probe.exit_code == 0
 
 
 # ============================================================================ building inputs
@@ -739,11 +648,11 @@ def test_bad_input_fails_in_one_line_and_changes_nothing(
         run = run_process(full, cwd=inputs, env=ctx.env, prefix=prefix if os.geteuid() == 0 else [])
     elif case.how == "immutable-folder":
         # the file can be written, but no file can be made next to it (DuckDB's log)
-        subprocess.run(["chattr", "+i", str(ctx.db.parent)], check=True)
+        _chattr("+i", ctx.db.parent)
         try:
             run = run_process(full, cwd=inputs, env=ctx.env)
         finally:
-            subprocess.run(["chattr", "-i", str(ctx.db.parent)], check=True)
+            _chattr("-i", ctx.db.parent)
     else:
         run = run_process(full, cwd=inputs, env=ctx.env)
 
@@ -763,12 +672,17 @@ def _chattr_works(folder: Path) -> bool:
     probe = folder / "chattr_probe"
     probe.mkdir()
     try:
-        if subprocess.run(["chattr", "+i", str(probe)], capture_output=True).returncode:
+        if run_command(["chattr", "+i", probe]).exit_code:
             return False
-        subprocess.run(["chattr", "-i", str(probe)], check=True)
+        _chattr("-i", probe)
         return True
     finally:
         probe.rmdir()
+
+
+def _chattr(flag: str, path: Path) -> None:
+    done = run_command(["chattr", flag, path])
+    assert done.exit_code == 0, done.stderr
 
 
 # ================================================================== a 100 MB single-line file
@@ -828,28 +742,12 @@ FIXTURE_REPORT = [(1, 60, 60), (2, 60, 59), (3, 59, 57), (4, 57, 56), (5, 56, 55
 
 
 def _report(db: Path) -> list[tuple]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(
-            "SELECT step, rows_in, rows_out, reason FROM cleaning_report ORDER BY step"
-        ).fetchall()
-    finally:
-        con.close()
-
-
-def _one(db: Path, sql: str, params=None):
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(sql, params or []).fetchall()
-    finally:
-        con.close()
+    return query(db, "SELECT step, rows_in, rows_out, reason FROM cleaning_report ORDER BY step")
 
 
 def _ingest_and_cluster(run_cli, path: Path, db: Path) -> None:
     for args in (["ingest", path], ["cluster", "--k", "3", "--n-init", "1", "--no-charts", "-q"]):
-        run = run_cli(*args, "--db", db)
-        assert run.traceback is None, run.traceback
-        assert run.exit_code == 0, run.output
+        assert_succeeded(run_cli(*args, "--db", db))
 
 
 @pytest.mark.parametrize("bad", VALUES_SET_ASIDE, ids=[b.name for b in VALUES_SET_ASIDE])
@@ -875,18 +773,18 @@ def test_bad_values_are_set_aside_counted_and_never_clustered(
         planted = {"tempo <= 0": 1, "time_signature outside 3..7": 1}  # by the fixture itself
         assert f"{bad.rule}: {planted.get(bad.rule, 0) + 1}" in report[2][3]
     row_number = POSITION + 1
-    assert _one(db, "SELECT count(*) FROM valid_rows WHERE row_number = ?", [row_number]) == [(0,)]
+    assert query(db, "SELECT count(*) FROM valid_rows WHERE row_number = ?", [row_number]) == [(0,)]
     # the latest run used every clean track and nothing else
-    [(run_id, rows_used)] = _one(
+    [(run_id, rows_used)] = query(
         db, "SELECT run_id, rows_used FROM runs ORDER BY run_id DESC LIMIT 1"
     )
-    assert rows_used == _one(db, "SELECT count(*) FROM tracks")[0][0] == 54
-    assert _one(
+    assert rows_used == query(db, "SELECT count(*) FROM tracks")[0][0] == 54
+    assert query(
         db,
         "SELECT count(*) FROM assignments WHERE run_id = ? AND row_number = ?",
         [run_id, row_number],
     ) == [(0,)]
-    assert _one(
+    assert query(
         db,
         "SELECT count(*) FROM assignments WHERE run_id = ? "
         "AND row_number NOT IN (SELECT row_number FROM tracks)",
@@ -913,14 +811,14 @@ def test_duplicate_ids_with_different_features_keep_the_first_listing(
     report = _report(db)
     assert [r[:3] for r in report] == [*FIXTURE_REPORT[:4], (5, 56, 54)]
     track_id = rows[first][col("track_id")]
-    assert _one(
+    assert query(
         db,
         "SELECT row_number, danceability, genre_count FROM tracks WHERE track_id = ?",
         [track_id],
     ) == [(first + 1, float(rows[first][col("danceability")]), 1)]
     # both listings passed the row checks; only the first is clustered
-    assert _one(db, "SELECT count(*) FROM valid_rows WHERE track_id = ?", [track_id]) == [(2,)]
-    assert _one(
+    assert query(db, "SELECT count(*) FROM valid_rows WHERE track_id = ?", [track_id]) == [(2,)]
+    assert query(
         db,
         "SELECT row_number FROM assignments WHERE track_id = ? "
         "AND run_id = (SELECT max(run_id) FROM runs)",
@@ -951,59 +849,24 @@ def test_ctrl_c_during_ingest_rolls_back(tmp_path, loaded_template):
     db = tmp_path / "w.duckdb"
     shutil.copyfile(loaded_template, db)
     before = warehouse_state(db)
-    environ = {k: v for k, v in os.environ.items() if k != "SPOTCLUST_DB"}
-    proc = subprocess.Popen(
-        [*_spotclust(), "ingest", "--db", str(db)],
-        cwd=tmp_path,
-        env=environ,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    proc = start_process(["ingest", "--db", db], cwd=tmp_path, tag="ingest")
     try:
-        held = _wait_for_lock(db, proc)
+        held = wait_for_lock(db, proc)
         if held:
-            proc.send_signal(signal.SIGINT)
-        stdout, stderr = proc.communicate(timeout=300)
+            proc.popen.send_signal(signal.SIGINT)
+        proc.wait(timeout=300)
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
+        proc.stop()
     if not held:
         pytest.skip("ingest finished before it could be interrupted")
+    stderr = proc.stderr
     assert "Traceback" not in stderr, stderr
-    if proc.returncode == 0:  # the signal came after the commit: the new state, complete
-        assert _one(db, "SELECT count(*) FROM raw_tracks") == [(114_000,)]
-        assert _one(db, "SELECT count(*) FROM ingests") == [(2,)]
+    if proc.popen.returncode == 0:  # the signal came after the commit: the new state, complete
+        assert query(db, "SELECT count(*) FROM raw_tracks") == [(114_000,)]
+        assert query(db, "SELECT count(*) FROM ingests") == [(2,)]
     else:
         assert len(stderr.strip().splitlines()) == 1, stderr
         assert warehouse_state(db) == before
-
-
-def _wait_for_lock(db: Path, proc: subprocess.Popen, timeout: float = 120) -> bool:
-    """Wait until proc holds a lock on db (True), or has ended (False)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and proc.poll() is None:
-        if _lock_holder(db) == proc.pid:
-            return True
-        time.sleep(0.02)
-    return False
-
-
-def _lock_holder(db: Path) -> int | None:
-    """The pid holding a POSIX lock on db, from /proc/locks (None if no one, or no /proc)."""
-    try:
-        inode = db.stat().st_ino
-        text = Path("/proc/locks").read_text()
-    except OSError:
-        return None
-    for line in text.splitlines():
-        parts = line.split()
-        if "->" in parts:  # a process waiting for the lock, not holding it
-            continue
-        if len(parts) >= 6 and parts[5].endswith(f":{inode}"):
-            return int(parts[4])
-    return None
 
 
 # ================================================= SQL text is never built from a user's value
@@ -1030,7 +893,7 @@ SQL_INTERPOLATIONS: dict[str, dict[str, str]] = {
         "reader": "a reader call with the path bound as $path",
         "row_number": "one of two constant expressions (file_row_number or a window)",
     },
-    "files/synth.py": {
+    "files/synth/fit.py": {
         "_source_relation(path)": "a reader call with the path bound as $path",
         "columns": "casts of the FEATURES constant",
         "complete": "the COLUMN_TYPES constant's names",

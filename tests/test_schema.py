@@ -23,6 +23,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from support.warehouse_state import MODEL_TABLES, RUN_TABLES, query
 
 from spotclust import warehouse
 from spotclust.errors import WarehouseError
@@ -56,7 +57,7 @@ V1_COLUMNS = {
     "is_knee is_best_silhouette",
 }
 # Models materialized as tables at ingest now (views in the oldest version-1 layout) ...
-MODELS = tuple(m.name for m in models() if m.materialized == "table")
+MODELS = MODEL_TABLES
 # ... and those that were tables already in the last version-1 layout.
 V1_TABLE_MODELS = ("row_checks", "tracks", "track_genres")
 # The data a migration must keep (every table of version 1 but spotclust_meta), with the
@@ -79,14 +80,6 @@ ROW_CHECKS_KEPT = "row_number, has_missing, problems, is_duplicate"
 
 def _con(db: Path, read_only: bool = True):
     return duckdb.connect(str(db), read_only=read_only)
-
-
-def _rows(db: Path, sql: str, params=None) -> list[tuple]:
-    con = _con(db)
-    try:
-        return con.execute(sql, params or []).fetchall()
-    finally:
-        con.close()
 
 
 def layout(db: Path) -> dict:
@@ -141,7 +134,7 @@ def model_data(db: Path) -> dict[str, list[tuple]]:
 
 
 def meta(db: Path) -> dict[str, str]:
-    return dict(_rows(db, "SELECT key, value FROM spotclust_meta"))
+    return dict(query(db, "SELECT key, value FROM spotclust_meta"))
 
 
 def make_version_2(db: Path) -> None:
@@ -313,9 +306,7 @@ def test_an_older_warehouse_is_upgraded_in_place_with_its_data(
     assert info["upgraded_from"] == str(old_version)
     # every row kept (the command added its own run or sweep)
     after = kept_data(older)
-    new_rows = {"cluster": ("runs", "assignments", "centroids", "cluster_profiles",
-                            "run_features", "pca_components"),
-                "sweep": ("sweeps",)}[command[0]]  # fmt: skip
+    new_rows = {"cluster": ("runs", *RUN_TABLES), "sweep": ("sweeps",)}[command[0]]
     for table in KEPT:
         if table in new_rows:
             assert len(after[table]) > len(before[table]), table
@@ -324,7 +315,7 @@ def test_an_older_warehouse_is_upgraded_in_place_with_its_data(
             assert after[table] == before[table], table
     assert model_data(older) == models_before  # recomputed from raw_tracks: the same rows
     # runs made before pca_mean was recorded get PCA's centre of standardised data, 0
-    assert _rows(older, "SELECT count(*) FROM run_features WHERE pca_mean IS NULL") == [(0,)]
+    assert query(older, "SELECT count(*) FROM run_features WHERE pca_mean IS NULL") == [(0,)]
     # and nothing is done twice: a second command finds the current version
     run = run_cli(*command, "--db", older)
     assert run.exit_code == 0, run.output
@@ -338,7 +329,7 @@ def test_ingest_upgrades_an_older_warehouse_and_replaces_its_data(older, fresh, 
     assert layout(older) == layout(fresh)
     assert meta(older)["schema_version"] == str(warehouse.SCHEMA_VERSION)
     assert kept_data(older)["runs"] == runs_before
-    assert _rows(older, "SELECT count(*), max(ingest_id) FROM raw_tracks") == [(60, 2)]
+    assert query(older, "SELECT count(*), max(ingest_id) FROM raw_tracks") == [(60, 2)]
     assert model_data(older) == model_data(fresh)
 
 

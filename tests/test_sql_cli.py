@@ -9,16 +9,20 @@ import re
 from datetime import datetime
 
 import pytest
+from support.cli import assert_succeeded
+from support.processes import run_process
 
-REQUIRED_RELATIONS = {
-    "tracks": "table",
-    "raw_tracks": "table",
-    "ingests": "table",
-    "cleaning_report": "view",
-    "feature_correlations": "table",
-    "feature_selection": "view",
-    "track_genres": "table",
+from spotclust.warehouse.schema import declared_tables
+from spotclust.warehouse.sql_files import models
+
+# Every relation spotclust's SQL files make, and its kind: tables.sql's tables, and each
+# model as its file declares it.
+RELATIONS = {
+    **dict.fromkeys(declared_tables(), "table"),
+    **{model.name: model.materialized for model in models()},
 }
+# The views whose rows are counted here too (the others are slow on the full dataset).
+COUNTED_VIEWS = ("cleaning_report", "feature_selection")
 # three genres and the total: text of different lengths, numbers of 3 and 6 digits
 GENRE_COUNTS = (
     "SELECT genre, count(*) AS n FROM track_genres "
@@ -28,9 +32,7 @@ GENRE_COUNTS = (
 
 
 def ok(run):
-    assert run.traceback is None, run.traceback
-    assert run.exit_code == 0, run.output
-    return run.stdout
+    return assert_succeeded(run).stdout
 
 
 # ====================================================================================== formats
@@ -126,9 +128,9 @@ def test_empty_result_still_has_a_header(full_db, run_cli):
     assert json.loads(ok(run_cli("sql", sql, "--format", "json", "--db", full_db))) == []
 
 
-def test_csv_format_as_a_subprocess(full_db, run_subprocess, query, tmp_path):
+def test_csv_format_as_a_subprocess(full_db, query, tmp_path):
     expected = query(full_db, GENRE_COUNTS)
-    run = run_subprocess("sql", GENRE_COUNTS, "--format", "csv", "--db", full_db, cwd=tmp_path)
+    run = run_process(["sql", GENRE_COUNTS, "--format", "csv", "--db", full_db], cwd=tmp_path)
     assert run.exit_code == 0, run.output
     assert run.stderr == ""
     assert list(csv.reader(io.StringIO(run.stdout))) == [
@@ -270,8 +272,8 @@ def test_bad_sql_is_one_line(sql, needle, full_db, run_cli, assert_one_line_erro
     assert line.startswith("Error: SQL error"), line
 
 
-def test_bad_sql_as_a_subprocess(full_db, run_subprocess, tmp_path, assert_one_line_error):
-    run = run_subprocess("sql", "SELEC 1", "--db", full_db, cwd=tmp_path)
+def test_bad_sql_as_a_subprocess(full_db, tmp_path, assert_one_line_error):
+    run = run_process(["sql", "SELEC 1", "--db", full_db], cwd=tmp_path)
     line = assert_one_line_error(run)
     assert line.startswith("Error: SQL error"), line
     assert run.exit_code == 1
@@ -287,8 +289,8 @@ def test_no_warehouse_yet(command, tmp_path, run_cli, assert_one_line_error, mon
     assert not (tmp_path / "warehouse").exists()
 
 
-def test_no_warehouse_yet_as_a_subprocess(tmp_path, run_subprocess, assert_one_line_error):
-    run = run_subprocess("sql", "SELECT 1", cwd=tmp_path)
+def test_no_warehouse_yet_as_a_subprocess(tmp_path, assert_one_line_error):
+    run = run_process(["sql", "SELECT 1"], cwd=tmp_path)
     assert_one_line_error(run, "spotclust ingest")
     assert not (tmp_path / "warehouse").exists()
 
@@ -338,12 +340,12 @@ def test_tables_lists_every_table_and_view(full_db, run_cli, query):
         )
     }
     assert {n: r["kind"] for n, r in by_name.items()} == actual
-    for name, kind in REQUIRED_RELATIONS.items():
+    for name, kind in RELATIONS.items():
         assert by_name[name]["kind"] == kind, name
     for name, row in by_name.items():
         assert row["description"].strip(), f"{name} has no description"
         assert isinstance(row["rows"], int) and row["rows"] >= 0, name
-        if row["kind"] == "table" or name in REQUIRED_RELATIONS:  # (other views are slow)
+        if row["kind"] == "table" or name in COUNTED_VIEWS:
             assert row["rows"] == query(full_db, f'SELECT count(*) FROM "{name}"')[0][0], name
     assert by_name["raw_tracks"]["rows"] == 114_000
     assert by_name["ingests"]["rows"] == 1
@@ -362,7 +364,7 @@ def test_tables_default_format(small_db, run_cli):
         parts = [c.strip() for c in line.strip("│ ").split("│")]
         if len(parts) == 4:
             cells[parts[0]] = parts[1:]
-    for name, kind in REQUIRED_RELATIONS.items():
+    for name, kind in RELATIONS.items():
         assert cells[name][0] == kind, name
         assert cells[name][2], name
     assert cells["raw_tracks"][1] == "60"

@@ -9,9 +9,7 @@ import shutil
 import numpy as np
 import pytest
 import vl_convert
-from grouped_data import write_grouped_csv
 
-import spotclust
 from spotclust import charts, warehouse
 from spotclust.features import feature_source, resolve_features
 from spotclust.model.config import ClusterConfig
@@ -24,22 +22,6 @@ EVIDENCE_COLUMNS = (
     "k, stability_mean, stability_std, stability_pairs, gap, gap_se, gap_refs, is_knee, "
     "is_best_silhouette, is_most_stable, is_gap_choice, is_suggested, suggestion_reason"
 )
-
-
-@pytest.fixture(scope="module")
-def grouped_template(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("grouped")
-    write_grouped_csv(folder / "grouped.csv")
-    db = folder / "template.duckdb"
-    spotclust.ingest(folder / "grouped.csv", db)
-    return db
-
-
-@pytest.fixture
-def grouped_db(tmp_path, grouped_template):
-    db = tmp_path / "w.duckdb"
-    shutil.copyfile(grouped_template, db)
-    return db
 
 
 @pytest.fixture(scope="module")

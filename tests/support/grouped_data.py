@@ -1,8 +1,10 @@
-"""Synthetic tracks in well-separated groups: clustering must find them again."""
+"""Synthetic tracks in well-separated groups (clustering must find them again), and the CSV
+writer of any synthetic tracks."""
 
 from __future__ import annotations
 
 import csv
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
@@ -55,8 +57,15 @@ def write_grouped_csv(path: Path, per_group: int = 120, seed: int = 0) -> None:
             rows.append(track)
             if genre == "dance" and i % 10 == 0:
                 rows.append({**track, "track_genre": "disco"})
+    write_tracks_csv(path, rows)
+
+
+def write_tracks_csv(path: Path, tracks: Iterable[dict]) -> Path:
+    """Tracks (dicts of every Spotify column) as a CSV shaped like the shipped one: its
+    columns in order, after an unnamed index column 0, 1, ..."""
     with path.open("w", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(["", *COLUMN_TYPES])
-        for n, row in enumerate(rows):
-            writer.writerow([n, *(row[c] for c in COLUMN_TYPES)])
+        for n, track in enumerate(tracks):
+            writer.writerow([n, *(track[c] for c in COLUMN_TYPES)])
+    return path
