@@ -30,11 +30,27 @@ def _translated(function: Callable) -> Callable:
 
 
 @_translated
-def ingest(path: str | Path | None = None, db: Db = None):
-    """Load a CSV, .csv.gz or Parquet file (default: the shipped dataset) -> IngestResult."""
+def ingest(
+    path: str | Path | None = None,
+    db: Db = None,
+    column_map: dict[str, str] | None = None,
+    label_column: str | None = None,
+):
+    """Load a CSV, .csv.gz or Parquet file (default: the shipped dataset) -> IngestResult.
+
+    Its shape is detected from the header; column_map ({"artists": "Artist", ...}) names
+    columns under other names, label_column the column used as the genre.
+    """
     from spotclust.files.ingest import ingest as run_ingest
 
-    return run_ingest(path, db)
+    return run_ingest(path, db, column_map, label_column)
+
+
+def read_column_map(pairs: Sequence[str] = (), mapping_file: str | Path | None = None):
+    """CANONICAL=COLUMN pairs, over those of a TOML or JSON mapping file -> dict."""
+    from spotclust.files.shapes import read_column_map as read
+
+    return read(pairs, mapping_file)
 
 
 def _config(k: int, options: dict):
@@ -136,8 +152,8 @@ def place(
 ):
     """Place songs (dicts of features), warehouse tracks and the songs of a CSV/JSON file into
     a run's clusters -> (RunModel, [Placement])."""
+    from spotclust.files.songs import read_songs
     from spotclust.runs.place import place as run_place
-    from spotclust.runs.place import read_songs
 
     every_song = [*songs, *(read_songs(song_file) if song_file else [])]
     return run_place(every_song, list(track_ids), run_id, db, neighbours)

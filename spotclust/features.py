@@ -28,7 +28,8 @@ AUDIO_FEATURES = (
 
 def candidate_features(con: duckdb.DuckDBPyConnection) -> list[str]:
     """Every numeric feature a run may use, in feature_candidates' order."""
-    return [row[0] for row in con.execute("SELECT feature FROM feature_candidates").fetchall()]
+    rows = con.execute("SELECT feature FROM feature_candidates WHERE available").fetchall()
+    return [row[0] for row in rows]
 
 
 def default_features(con: duckdb.DuckDBPyConnection) -> list[str]:
@@ -42,6 +43,12 @@ def resolve_features(con: duckdb.DuckDBPyConnection, requested: list[str] | None
     if not requested:
         return default_features(con)
     known = candidate_features(con)
+    unavailable = [f for f in requested if f in AUDIO_FEATURES and f not in known]
+    if unavailable:
+        raise ConfigError(
+            f"feature(s) {', '.join(unavailable)} absent from this data or the same in every "
+            f"track: choose from {', '.join(known)}"
+        )
     unknown = [f for f in requested if f not in known]
     if unknown:
         raise ConfigError(
@@ -71,7 +78,8 @@ class FeatureSource:
         order = "" if self.is_shuffled else "ORDER BY row_number"
         relation = self.con.sql(
             f"""
-            SELECT row_number, CAST(list_position($genres, genre) - 1 AS SMALLINT) AS genre,
+            SELECT row_number,
+                   coalesce(CAST(list_position($genres, genre) - 1 AS SMALLINT), -1) AS genre,
                    {columns}
             FROM {self.table}
             {order}
@@ -127,7 +135,8 @@ def feature_source(
         raise ConfigError(f"unknown row rule {row_rule!r}: use one of {', '.join(ROW_RULES)}")
     table = ROW_RULES[row_rule]
     ((rows, genres),) = con.execute(
-        f"SELECT count(*), coalesce(list(DISTINCT genre ORDER BY genre), []) FROM {table}"
+        f"SELECT count(*), coalesce(list(DISTINCT genre ORDER BY genre) "
+        f"FILTER (WHERE genre IS NOT NULL), []) FROM {table}"
     ).fetchall()  # fetchall: DuckDB refuses con.sql() while a result is still open
     if rows == 0:
         raise WarehouseError("the warehouse has no clean tracks: run `spotclust ingest` first")

@@ -18,9 +18,12 @@ CREATE TABLE IF NOT EXISTS ingests (
     rows              BIGINT NOT NULL,
     started_at        TIMESTAMP WITH TIME ZONE NOT NULL,
     finished_at       TIMESTAMP WITH TIME ZONE NOT NULL,
-    spotclust_version VARCHAR NOT NULL
+    spotclust_version VARCHAR NOT NULL,
+    shape             VARCHAR,            -- the file's layout, as detected (NULL: before v4)
+    column_mapping    MAP(VARCHAR, VARCHAR), -- canonical column -> the file's column it came from
+    ignored_columns   VARCHAR[]           -- the file's columns no canonical column came from
 );
-COMMENT ON TABLE ingests IS 'One row per ingest: source file, its sha256, rows, when, spotclust version';
+COMMENT ON TABLE ingests IS 'One row per ingest: source file, its sha256, rows, when, spotclust version, shape and column mapping';
 
 -- The file as loaded, typed; replaced whole by each ingest.
 CREATE TABLE IF NOT EXISTS raw_tracks (
@@ -46,7 +49,9 @@ CREATE TABLE IF NOT EXISTS raw_tracks (
     tempo            DOUBLE,
     time_signature   INTEGER,
     track_genre      VARCHAR,
-    ingest_id        INTEGER NOT NULL
+    ingest_id        INTEGER NOT NULL,
+    genre_list       VARCHAR[],         -- every genre of the row, when the file lists several
+    extra            MAP(VARCHAR, VARCHAR) -- the file's other columns, kept as text, not used
 );
 COMMENT ON TABLE raw_tracks IS 'The last ingested file as loaded (typed), plus its row number';
 

@@ -672,9 +672,6 @@ BAD_INPUTS = {
     "directory": _directory,
     "empty file": _empty_file,
     "header only": _header_only,
-    "missing column": _missing_column,
-    "extra column": _extra_column,
-    "renamed column": _renamed_column,
     "text in numeric column": _text_in_number,
     "explicit = maybe": _explicit_maybe,
     "truncated gzip": _truncated_gzip,
@@ -690,6 +687,40 @@ BAD_INPUTS = {
     "row with too few fields": _too_few_fields,
     "too many fields past the sniff sample": _too_many_fields_late,
 }
+
+
+# Files of other shapes are read (their columns matched by name), so a column missing,
+# renamed or extra is not an error: a missing column is absent (it leaves the features),
+# any other column is kept in raw_tracks.extra, unused, and the output names both.
+OTHER_COLUMNS = {  # (file, what ingest says, the feature left out, the columns kept unused)
+    "missing column": (
+        _missing_column, "Not in this file (left out of the features): energy", "energy", []
+    ),
+    "renamed column": (
+        _renamed_column, "Kept in raw_tracks.extra but not used: pop", "popularity", ["pop"],
+    ),
+    "extra column": (_extra_column, "Kept in raw_tracks.extra but not used: bonus", None, ["bonus"]),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", OTHER_COLUMNS.values(), ids=OTHER_COLUMNS.keys())
+def test_a_missing_renamed_or_extra_column_loads_and_is_named(
+    case, tmp_path, small, small_db, make_csv, run_cli, query
+):
+    build, said, absent, kept = case
+    path, _ = build(tmp_path, small, make_csv)
+    run = run_cli("ingest", path, "--db", small_db)
+    assert run.exit_code == 0, run.output
+    assert said in run.stdout
+    available = dict(query(small_db, "SELECT feature, available FROM feature_candidates"))
+    assert [f for f, ok in available.items() if not ok] == ([absent] if absent else [])
+    [(shape, ignored)] = query(
+        small_db, "SELECT shape, ignored_columns FROM ingests ORDER BY ingest_id DESC LIMIT 1"
+    )
+    assert (shape, ignored) == ("spotify_tracks", kept)
+    for column in kept:  # kept as the file's text, row by row
+        values = query(small_db, "SELECT DISTINCT extra[$c] FROM raw_tracks", {"c": column})
+        assert values and all(v is not None for (v,) in values)
 
 
 @pytest.mark.parametrize("build", BAD_INPUTS.values(), ids=BAD_INPUTS.keys())

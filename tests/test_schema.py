@@ -70,9 +70,12 @@ KEPT = [t for t in V1_COLUMNS if t != "spotclust_meta"]
 LAYOUTS = {
     2: "b64f01465b013314283ec5940b3f88730217ac9d95e0c544f170298af9fa6a9d",
     3: "f53435c52a0af4e9cedf5fc486d82ca112eb6ac398e203140515cf667c55688a",
+    4: "cc9867d3a00053ed3a7d31f25d16d26d24ae671b326954a835367f843eee385f",
 }
 # Columns a model kept across versions: compared before and after an upgrade.
 ROW_CHECKS_KEPT = "row_number, has_missing, problems, is_duplicate"
+# The other models' columns of every version (version 4 added tracks.genre_list).
+EARLIER = "COLUMNS(lambda c: c <> 'genre_list')"
 
 
 # ============================================================================== helpers
@@ -124,7 +127,8 @@ def model_data(db: Path) -> dict[str, list[tuple]]:
             m: [
                 tuple(float(f"{v:.10g}") if isinstance(v, float) else v for v in row)
                 for row in con.execute(
-                    f"SELECT {ROW_CHECKS_KEPT if m == 'row_checks' else '*'} FROM {m} ORDER BY ALL"
+                    f"SELECT {ROW_CHECKS_KEPT if m == 'row_checks' else EARLIER} FROM {m} "
+                    "ORDER BY ALL"
                 ).fetchall()
             ]
             for m in MODELS
@@ -137,9 +141,46 @@ def meta(db: Path) -> dict[str, str]:
     return dict(query(db, "SELECT key, value FROM spotclust_meta"))
 
 
+# What version 4 added (files of other shapes), by table.
+V4_COLUMNS = {
+    "raw_tracks": ("genre_list", "extra"),
+    "ingests": ("shape", "column_mapping", "ignored_columns"),
+    "tracks": ("genre_list",),
+}
+
+
+def _without_genre_lists(sql: str) -> str:
+    """A model's SQL as before version 4: no genre_list column, no listed genres."""
+    sql = sql.replace(",\n        genre_list\n", "\n").replace(", genre_list", "")
+    lines = sql.splitlines()
+    if "    UNION ALL" in lines:  # track_genres: the listed genres' branch
+        start = lines.index("    UNION ALL")
+        end = next(i for i in range(start, len(lines)) if "unnest(genre_list)" in lines[i])
+        lines = lines[:start] + lines[end + 1 :]
+    assert "genre_list" not in "\n".join(lines), sql
+    return "\n".join(lines)
+
+
+def make_version_3(db: Path) -> None:
+    """Turn a current warehouse into what a version-3 spotclust left: no shapes, mappings,
+    genre lists or kept columns (stg_tracks without genre_list)."""
+    con = _con(db, read_only=False)
+    try:
+        for table, columns in V4_COLUMNS.items():
+            for column in columns:
+                con.execute(f'ALTER TABLE "{table}" DROP COLUMN "{column}"')
+        staging = next(m for m in models() if m.name == "stg_tracks")
+        con.execute(_without_genre_lists(staging.create_statement()))
+        con.execute("UPDATE spotclust_meta SET value = '3' WHERE key = 'schema_version'")
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+
+
 def make_version_2(db: Path) -> None:
     """Turn a current warehouse into what a version-2 spotclust left: row_checks held each
     file row's values (stg_tracks) followed by its checks."""
+    make_version_3(db)
     con = _con(db, read_only=False)
     try:
         con.execute(
@@ -175,11 +216,12 @@ def make_version_1(db: Path, *, models_as_views: bool) -> None:
             name = model.name
             if name in MODELS and (models_as_views or name not in V1_TABLE_MODELS):
                 con.execute(f'DROP TABLE "{name}"')
-                con.execute(replace(model, materialized="view").create_statement())
+                view = replace(model, materialized="view").create_statement()
+                con.execute(_without_genre_lists(view))
             if name == "cluster_summary":  # version 1's: before cluster labels
                 text = "\n".join(
                     line
-                    for line in model.create_statement().splitlines()
+                    for line in _without_genre_lists(model.create_statement()).splitlines()
                     if "l.label" not in line and "cluster_labels" not in line
                 )
                 con.execute(text)
@@ -216,6 +258,7 @@ def fresh(tmp_path, clustered_template) -> Path:
 
 OLD_LAYOUTS = {
     "version 0": lambda db: make_version_0(db),
+    "version 3": lambda db: make_version_3(db),
     "version 2": lambda db: make_version_2(db),
     "version 1, models as views": lambda db: make_version_1(db, models_as_views=True),
     "version 1, models as tables": lambda db: make_version_1(db, models_as_views=False),
@@ -256,8 +299,8 @@ def test_the_layout_of_this_version_is_recorded(fresh):
 
 def test_the_rebuilt_old_layouts_are_old(older):
     version = _version(older)
-    if version == 2:  # the very layout version 2 recorded
-        assert layout_hash(older) == LAYOUTS[2]
+    if version in (2, 3):  # the very layout that version recorded
+        assert layout_hash(older) == LAYOUTS[version]
         return
     got = layout(older)
     tables = {t: [c for c, _, _ in cols] for t, cols in got["columns"].items() if t not in MODELS}

@@ -15,7 +15,7 @@ from spotclust.charts.clusters import cluster_profiles_chart, cluster_sizes_char
 from spotclust.charts.features import correlation_heatmap, pca_loadings_chart
 from spotclust.charts.genres import TOP_GENRES, genre_cluster_heatmap, top_genres_chart
 from spotclust.charts.map import pca_map
-from spotclust.charts.selection import elbow_chart, stability_chart
+from spotclust.charts.selection import elbow_chart, message_chart, stability_chart
 from spotclust.charts.theme import cluster_label
 from spotclust.runs.resolve import check_run_data
 from spotclust.warehouse import connection
@@ -34,6 +34,20 @@ class ChartEntry:
 def _clusters(run: dict) -> list[str]:
     """Every cluster of the run, so that a cluster keeps its colour even where it is absent."""
     return [cluster_label(c) for c in range(run["k"])]
+
+
+NO_GENRES = [
+    "This data has no genre column, so there are no genres to chart.",
+    "Ingest a file with genres, or name one with --map track_genre=COLUMN",
+    "or --label-column COLUMN.",
+]
+
+
+def _unless_no_genres(frame, build: Callable):
+    """The genre chart, or one sentence saying why there is none (never an empty grid)."""
+    if frame.height == 0:
+        return message_chart(NO_GENRES, height=120, title="No genres in this data")
+    return build(frame)
 
 
 CHARTS: tuple[ChartEntry, ...] = (
@@ -82,16 +96,18 @@ CHARTS: tuple[ChartEntry, ...] = (
         "top_genres",
         "Top genres per cluster",
         f"The {TOP_GENRES} most common genres of each cluster, as shares of the cluster.",
-        lambda con, run: top_genres_chart(
-            data.top_genres_data(con, run["run_id"]), clusters=_clusters(run)
+        lambda con, run: _unless_no_genres(
+            data.top_genres_data(con, run["run_id"]),
+            lambda frame: top_genres_chart(frame, clusters=_clusters(run)),
         ),
     ),
     ChartEntry(
         "genre_heatmap",
         "Genres x clusters",
         "For every genre, the share of its tracks in each cluster.",
-        lambda con, run: genre_cluster_heatmap(
-            data.genre_heatmap_data(con, run["run_id"]), clusters=_clusters(run)
+        lambda con, run: _unless_no_genres(
+            data.genre_heatmap_data(con, run["run_id"]),
+            lambda frame: genre_cluster_heatmap(frame, clusters=_clusters(run)),
         ),
     ),
     ChartEntry(

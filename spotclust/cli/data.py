@@ -9,17 +9,54 @@ from spotclust.cli.options import db_option, echo, format_option, guess_type
 from spotclust.output import render
 
 
+def ingest_options(command):
+    """How a file of another shape is read: --map, --mapping and --label-column."""
+    options = [
+        click.option(
+            "--map",
+            "column_map",
+            multiple=True,
+            metavar="CANONICAL=COLUMN",
+            help="Read the file's COLUMN as CANONICAL, e.g. --map artists=Artist (repeatable).",
+        ),
+        click.option(
+            "--mapping",
+            "mapping_file",
+            type=click.Path(dir_okay=False),
+            default=None,
+            help="A TOML or JSON file of CANONICAL = COLUMN pairs (--map wins).",
+        ),
+        click.option(
+            "--label-column",
+            default=None,
+            metavar="COLUMN",
+            help="The column used as the genre label, e.g. playlist_subgenre.",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
 @click.command()
 @click.argument("path", required=False, type=click.Path(dir_okay=True, readable=False))
+@ingest_options
 @db_option
-def ingest(path, db):
+def ingest(path, column_map, mapping_file, label_column, db):
     """Load PATH (CSV, .csv.gz or Parquet) into the warehouse; default: the shipped dataset.
 
-    Replaces the previous data in one transaction and re-applies the SQL views.
+    The file's shape (the shipped dataset, SpotifyFeatures, the 600k and 170k datasets,
+    tracks_features, genres_v2, tidytuesday's spotify_songs, an Exportify playlist, or any
+    table with columns named like the canonical ones) is detected from its header.
+    Replaces the previous data in one transaction and re-applies the SQL models.
     """
-    result = spotclust.ingest(path, db)
+    result = spotclust.ingest(
+        path, db, column_map=spotclust.read_column_map(column_map, mapping_file),
+        label_column=label_column,
+    )  # fmt: skip
     rows = [
         ("source", str(result.source)),
+        ("shape", f"{result.shape}: {result.description}"),
         ("rows loaded", result.rows),
         ("distinct tracks", result.distinct_tracks),
         ("genres", result.genres),
@@ -28,6 +65,17 @@ def ingest(path, db):
         ("seconds", round(result.seconds, 2)),
     ]
     echo(render(["ingest", f"#{result.ingest_id}"], rows))
+    if result.shape != "spotify_tracks" or result.ignored:
+        echo(render(["canonical column", "from the file's column"], list(result.columns.items())))
+    if result.ignored:
+        echo(f"Kept in raw_tracks.extra but not used: {', '.join(result.ignored)}")
+    if result.rescaled:
+        echo(f"Rescaled from 0..100 to 0..1: {', '.join(result.rescaled)}")
+    absent = [c for c in spotclust.AUDIO_FEATURES if c not in result.columns]
+    if absent:
+        echo(f"Not in this file (left out of the features): {', '.join(absent)}")
+    if not result.genres:
+        echo("No genre column: genre breakdowns, agreement scores and genre charts are skipped.")
     echo("See why rows were set aside: spotclust sql 'SELECT * FROM cleaning_report'")
 
 

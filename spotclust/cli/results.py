@@ -112,6 +112,9 @@ def explain(run_id, top, fmt, db):
     if fmt == "json":
         echo(render_json([vars(e) for e in explanations]))
         return
+    has_genres = any(e.genres_by_share for e in explanations)
+    if not has_genres:
+        echo("This data has no genre column: genre tables are left out.")
     for e in explanations:
         echo(f"\ncluster {e.cluster} of run {run_id}: {e.label} ({e.size} tracks, {e.share:.1%})")
         echo(render(
@@ -119,16 +122,18 @@ def explain(run_id, top, fmt, db):
             [(x["feature"], x["mean"], x["rest_mean"], x["cohens_d"]) for x in e.effects],
             fmt,
         ))  # fmt: skip
-        echo(render(
-            ["top genre by share", "tracks", "share of cluster"],
-            [(g["genre"], g["tracks"], g["share_of_cluster"]) for g in e.genres_by_share],
-            fmt,
-        ))  # fmt: skip
-        echo(render(
-            ["top genre by lift", "tracks", "share of cluster", "lift"],
-            [(g["genre"], g["tracks"], g["share_of_cluster"], g["lift"]) for g in e.genres_by_lift],
-            fmt,
-        ))  # fmt: skip
+        if has_genres:
+            echo(render(
+                ["top genre by share", "tracks", "share of cluster"],
+                [(g["genre"], g["tracks"], g["share_of_cluster"]) for g in e.genres_by_share],
+                fmt,
+            ))  # fmt: skip
+            echo(render(
+                ["top genre by lift", "tracks", "share of cluster", "lift"],
+                [(g["genre"], g["tracks"], g["share_of_cluster"], g["lift"])
+                 for g in e.genres_by_lift],
+                fmt,
+            ))  # fmt: skip
         echo(render(
             ["representative track", "artists", "genre", "distance"],
             [(t["track_name"], t["artists"], t["genre"], t["distance"]) for t in e.representative],

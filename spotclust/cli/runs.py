@@ -49,6 +49,12 @@ def cluster(k, repeat_run, no_charts, charts_dir, quiet, db, **options):
         echo(f"Charts: open {spotclust.write_charts(result.run_id, charts_dir, db=db)}")
 
 
+def _genre_agreement(m: dict) -> str:
+    if m["adjusted_rand"] is None:
+        return "no genres to compare with (the data has no genre column)"
+    return f"adjusted Rand vs genre {m['adjusted_rand']:.3f}"
+
+
 def _print_run(result) -> None:
     rows = [
         (c["cluster"], c["size"], f"{c['share']:.1%}", c["label"], c["distinctive_features"])
@@ -68,12 +74,17 @@ def _print_run(result) -> None:
         f"run {result.run_id}: k={result.config.k}, {result.rows_used} rows, "
         f"silhouette {silhouette}, Calinski-Harabasz {m['calinski_harabasz']:.1f}, "
         f"Davies-Bouldin {m['davies_bouldin']:.3f}, "
-        f"adjusted Rand vs genre {m['adjusted_rand']:.3f}, {result.timings['total']:.1f} s"
+        f"{_genre_agreement(m)}, {result.timings['total']:.1f} s"
     )
-    echo(
-        'Explore: spotclust sql "SELECT * FROM genre_breakdown WHERE run_id = '
-        f'{result.run_id} AND rank_in_cluster <= 10"'
-    )
+    if m["adjusted_rand"] is None:
+        echo(
+            f'Explore: spotclust sql "SELECT * FROM cluster_summary WHERE run_id = {result.run_id}"'
+        )
+    else:
+        echo(
+            'Explore: spotclust sql "SELECT * FROM genre_breakdown WHERE run_id = '
+            f'{result.run_id} AND rank_in_cluster <= 10"'
+        )
 
 
 @click.command()

@@ -14,6 +14,15 @@ import duckdb
 
 from spotclust import warehouse
 from spotclust.errors import InputFileError, WarehouseError
+from spotclust.files.convert import (
+    check_values,
+    no_clean_tracks,
+    prepare,
+    select_canonical,
+    unit_scales,
+)
+from spotclust.files.shapes import Mapping, choose_mapping, shapes
+from spotclust.warehouse import quote_identifier
 from spotclust.warehouse.errors import explain_load_error, explain_write_error
 
 # The Spotify Tracks columns and the types they are loaded as, in file order.
@@ -39,8 +48,6 @@ COLUMN_TYPES: dict[str, str] = {
     "time_signature": "INTEGER",
     "track_genre": "VARCHAR",
 }
-# Names an unnamed leading index column gets from DuckDB, pandas or R exports.
-_INDEX_COLUMN = re.compile(r"^(column0+|unnamed: ?0|index|)$", re.IGNORECASE)
 _REPEATED = re.compile(r"(.+)_\d+")
 
 
@@ -59,13 +66,25 @@ class IngestResult:
     rows_set_aside: int
     clean_tracks: int
     seconds: float
+    shape: str = "spotify_tracks"  # the layout detected (sql/shapes/<shape>.sql)
+    description: str = ""  # what that layout is
+    columns: dict[str, str] | None = None  # canonical column -> the file's column
+    ignored: tuple[str, ...] = ()  # the file's columns spotclust keeps but does not use
+    rescaled: tuple[str, ...] = ()  # 0..1 features the file had on 0..100
 
 
-def ingest(source: str | Path | None = None, db: str | Path | None = None) -> IngestResult:
+def ingest(
+    source: str | Path | None = None,
+    db: str | Path | None = None,
+    column_map: dict[str, str] | None = None,
+    label_column: str | None = None,
+) -> IngestResult:
     """Replace raw_tracks with the file's rows, in one transaction, and re-apply the views.
 
-    With no source, loads the shipped Spotify Tracks dataset. On any error the warehouse
-    is left exactly as it was.
+    With no source, loads the shipped Spotify Tracks dataset. The file's shape is detected
+    from its header (sql/shapes/); column_map (canonical column -> the file's column) names
+    columns under other names; label_column picks the column used as the genre. On any
+    error the warehouse is left exactly as it was.
     """
     started = datetime.now(UTC)
     t0 = time.perf_counter()
@@ -74,8 +93,8 @@ def ingest(source: str | Path | None = None, db: str | Path | None = None) -> In
     fmt = detect_format(path)
     sha256 = _sha256(path)
 
-    with duckdb.connect() as scratch:  # header checks happen before the warehouse is touched
-        index_column = _check_columns(scratch, path, fmt)
+    with duckdb.connect() as scratch:  # the file is read and checked before the warehouse
+        plan = _plan(scratch, path, fmt, column_map, label_column)
 
     target = Path(db) if db is not None else warehouse.default_db_path()
     fresh = not target.exists()  # a failed first ingest must not leave an empty warehouse
@@ -83,7 +102,7 @@ def ingest(source: str | Path | None = None, db: str | Path | None = None) -> In
     con = warehouse.connect(db, create=True)
     try:
         with warehouse.atomic(con):
-            ingest_id, rows, summary = _replace_data(con, path, fmt, index_column, sha256, started)
+            ingest_id, rows, summary = _replace_data(con, path, fmt, plan, sha256, started)
         done = True
     except duckdb.OutOfMemoryException:
         raise  # not the file's fault: the API's edge says to raise SPOTCLUST_MEMORY_LIMIT
@@ -106,35 +125,105 @@ def ingest(source: str | Path | None = None, db: str | Path | None = None) -> In
         rows_set_aside=set_aside,
         clean_tracks=clean_tracks,
         seconds=time.perf_counter() - t0,
+        shape=plan.mapping.shape,
+        description=shapes()[plan.mapping.shape].description,
+        columns=dict(plan.mapping.columns),
+        ignored=tuple(plan.mapping.ignored),
+        rescaled=tuple(f for f, scale in plan.scales.items() if scale != 1),
     )
 
 
-def _replace_data(con, path: Path, fmt: str, index_column, sha256: str, started: datetime):
+@dataclass(frozen=True)
+class _Plan:
+    mapping: Mapping
+    strict: bool  # the complete shipped shape: typed by DuckDB's reader, checked by it
+    scales: dict[str, float]  # divisor of each 0..1 feature (100: published on 0..100)
+
+
+def _plan(con, path: Path, fmt: str, column_map, label_column) -> _Plan:
+    """The file's shape and mapping, and, for any but the complete shipped shape, every
+    value checked (a scan of the file in memory, before the warehouse is touched)."""
+    try:
+        headers = prepare(con, path, fmt)
+    except duckdb.Error as exc:
+        raise InputFileError(explain_load_error(path, str(exc))) from exc
+    _check_repeated(path, headers)
+    mapping = choose_mapping(str(path), headers, column_map, label_column)
+    strict = (
+        mapping.shape == "spotify_tracks"
+        and len(mapping.columns) == len(COLUMN_TYPES)
+        and not mapping.ignored
+        and not column_map
+        and not label_column
+    )
+    if strict:
+        return _Plan(mapping, True, {})
+    try:
+        check_values(con, str(path), mapping)
+        return _Plan(mapping, False, unit_scales(con, str(path), mapping))
+    except duckdb.Error as exc:
+        raise InputFileError(explain_load_error(path, str(exc))) from exc
+
+
+def _check_repeated(path: Path, headers: list[str]) -> None:
+    """DuckDB renames a repeated header name to name_1, name_2, ...: report the repeat."""
+    twice = [
+        base.group(1)
+        for name in headers
+        if (base := _REPEATED.fullmatch(name)) and base.group(1) in headers
+    ]
+    if twice:
+        raise InputFileError(
+            f"{path}: column(s) {', '.join(dict.fromkeys(twice))} appear more than once in the "
+            "header: rename or remove the copies"
+        )
+
+
+def _replace_data(con, path: Path, fmt: str, plan: _Plan, sha256: str, started: datetime):
     """Inside the caller's transaction: the file's rows, its ingests row, the models."""
     warehouse.ensure_schema(con)
     ingest_id = con.execute("SELECT nextval('ingest_id_seq')").fetchone()[0]
     con.execute("DELETE FROM raw_tracks")
-    _load(con, path, fmt, index_column, ingest_id)
+    if plan.strict:
+        _load(con, path, fmt, plan.mapping.index_column, ingest_id)
+    else:
+        prepare(con, path, fmt)
+        sql, params = select_canonical(plan.mapping, plan.scales)
+        con.execute(
+            f"INSERT INTO raw_tracks BY NAME SELECT *, $ingest_id AS ingest_id FROM ({sql})",
+            {**params, "ingest_id": ingest_id},
+        )
     rows = con.execute("SELECT count(*) FROM raw_tracks").fetchone()[0]
     if rows == 0:
         raise InputFileError(f"{path} has a header but no data rows: add rows and retry")
-    con.execute(
-        "INSERT INTO ingests VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [
-            ingest_id,
-            str(path.resolve()),
-            sha256,
-            path.stat().st_size,
-            fmt,
-            rows,
-            started,
-            datetime.now(UTC),
-            _version(),
-        ],
-    )
+    _record(con, ingest_id, path, fmt, rows, plan.mapping, sha256, started)
     warehouse.apply_models(con)
     [summary] = con.execute(warehouse.read_sql("queries/ingest_summary.sql")).fetchall()
+    if summary[3] == 0:
+        raise InputFileError(no_clean_tracks(con, path, rows, plan.mapping))
     return ingest_id, rows, summary
+
+
+def _record(con, ingest_id, path: Path, fmt: str, rows: int, mapping: Mapping, sha256, started):
+    """The ingests row: the file, when, and how its columns were read."""
+    record = {
+        "ingest_id": ingest_id,
+        "source_path": str(path.resolve()),
+        "source_sha256": sha256,
+        "source_bytes": path.stat().st_size,
+        "source_format": fmt,
+        "rows": rows,
+        "started_at": started,
+        "finished_at": datetime.now(UTC),
+        "spotclust_version": _version(),
+        "shape": mapping.shape,
+        "column_mapping": mapping.columns,
+        "ignored_columns": mapping.ignored,
+    }
+    columns = ", ".join(record)
+    con.execute(
+        f"INSERT INTO ingests ({columns}) VALUES ({', '.join('$' + c for c in record)})", record
+    )
 
 
 def _version() -> str:
@@ -191,47 +280,6 @@ def _reader(fmt: str, types: bool) -> str:
     return f"read_csv($path, {options}, all_varchar = true)"
 
 
-def _check_columns(con: duckdb.DuckDBPyConnection, path: Path, fmt: str) -> str | None:
-    """Check the header; return the name of the leading index column, if the file has one."""
-    try:
-        described = con.execute(
-            f"DESCRIBE SELECT * FROM {_reader(fmt, types=False)}", {"path": str(path)}
-        ).fetchall()
-    except duckdb.Error as exc:
-        raise InputFileError(explain_load_error(path, str(exc))) from exc
-    names = [row[0] for row in described]
-    index_column = names[0] if names and _INDEX_COLUMN.match(names[0]) else None
-    present = [n for n in names if n != index_column]
-    missing = [c for c in COLUMN_TYPES if c not in present]
-    extra = [c for c in present if c not in COLUMN_TYPES]
-    # DuckDB renames a repeated header name to name_1, name_2, ...: report the repeat itself.
-    repeated = {}
-    for name in extra:
-        base = _REPEATED.fullmatch(name)
-        if base and base.group(1) in present:
-            repeated[name] = base.group(1)
-    extra = [c for c in extra if c not in repeated]
-    if not names or (missing and len(missing) == len(COLUMN_TYPES)):
-        raise InputFileError(
-            f"{path} does not look like the Spotify Tracks data (no known column in its header): "
-            f"expected columns {', '.join(COLUMN_TYPES)}"
-        )
-    problems = []
-    if repeated:
-        twice = sorted(set(repeated.values()), key=present.index)
-        problems.append(f"column(s) {', '.join(twice)} appear more than once in the header")
-    if missing:
-        problems.append(f"missing column(s) {', '.join(missing)}")
-    if extra:
-        problems.append(f"unexpected column(s) {', '.join(extra)}")
-    if problems:
-        raise InputFileError(
-            f"{path}: {'; '.join(problems)}: the file needs exactly the Spotify Tracks columns "
-            f"({', '.join(COLUMN_TYPES)}), plus optionally a leading index column"
-        )
-    return index_column
-
-
 def _load(con, path: Path, fmt: str, index_column: str | None, ingest_id: int) -> None:
     # Parquet columns keep their own types, so cast them by name (errors become NULL here
     # and are reported by _check_types); CSV columns are typed by read_csv itself.
@@ -239,7 +287,9 @@ def _load(con, path: Path, fmt: str, index_column: str | None, ingest_id: int) -
         f'TRY_CAST("{c}" AS {t}) AS "{c}"' if fmt == "parquet" else f'"{c}"'
         for c, t in COLUMN_TYPES.items()
     )
-    index = f'TRY_CAST("{index_column}" AS BIGINT)' if index_column else "NULL::BIGINT"
+    index = (
+        f"TRY_CAST({quote_identifier(index_column)} AS BIGINT)" if index_column else "NULL::BIGINT"
+    )
     params = {"path": str(path), "ingest_id": ingest_id}
     if fmt != "parquet":
         params["types"] = COLUMN_TYPES
@@ -249,7 +299,7 @@ def _load(con, path: Path, fmt: str, index_column: str | None, ingest_id: int) -
         row_number, reader = "row_number() OVER ()", _reader(fmt, types=True)
     con.execute(
         f"""
-        INSERT INTO raw_tracks
+        INSERT INTO raw_tracks BY NAME
         SELECT {row_number} AS row_number, {index} AS source_index, {casts},
                $ingest_id AS ingest_id
         FROM {reader}

@@ -63,8 +63,17 @@ def separation(X: np.ndarray, labels: np.ndarray) -> dict[str, float | None]:
     }
 
 
-def genre_agreement(genres: np.ndarray, labels: np.ndarray) -> dict[str, float]:
-    """How far the clusters follow the genres (one genre label per clustered row)."""
+GENRE_SCORES = ("adjusted_rand", "normalized_mutual_info", "homogeneity", "completeness", "purity")
+
+
+def genre_agreement(genres: np.ndarray, labels: np.ndarray) -> dict[str, float | None]:
+    """How far the clusters follow the genres (one genre label per clustered row; -1: the
+    row has none). None for every score when no row has a genre."""
+    known = genres >= 0
+    if not known.any():
+        return dict.fromkeys(GENRE_SCORES)
+    if not known.all():
+        genres, labels = genres[known], labels[known]
     homogeneity, completeness, _ = skm.homogeneity_completeness_v_measure(genres, labels)
     contingency = skm.cluster.contingency_matrix(genres, labels, sparse=True)
     purity = contingency.max(axis=0).sum() / len(labels)

@@ -73,7 +73,8 @@ def _effects(profiles: list[tuple], cluster: int) -> list[dict]:
     """Cohen's d of each feature: the cluster against all other rows of the run, pooled sd."""
     effects = []
     for feature in sorted({p[1] for p in profiles}):
-        rows = [p for p in profiles if p[1] == feature]
+        # count 0: the data has no value of the feature (absent from the file)
+        rows = [p for p in profiles if p[1] == feature and p[2]]
         inside = [p for p in rows if p[0] == cluster]
         rest = [p for p in rows if p[0] != cluster]
         if not inside or not rest:

@@ -17,8 +17,10 @@ from spotclust.warehouse.sql_files import models, read_sql
 # 0: before versioning (no spotclust_meta). 1: spotclust_meta. 2: row_checks, tracks,
 # track_genres and feature_correlations are tables materialized at ingest (they were views);
 # cluster_labels, run_features.pca_mean and the sweeps' evidence columns. 3: row_checks
-# holds the checks only, by row_number (it copied every value). See MIGRATIONS.
-SCHEMA_VERSION = 3
+# holds the checks only, by row_number (it copied every value). 4: files of other shapes:
+# ingests records the shape and column mapping; raw_tracks keeps genre lists and the file's
+# other columns. See MIGRATIONS.
+SCHEMA_VERSION = 4
 
 
 def _create_tables(con: duckdb.DuckDBPyConnection) -> None:
@@ -80,15 +82,18 @@ def _add_missing_columns(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f'ALTER TABLE "{table}" ALTER COLUMN "{column}" DROP DEFAULT')
 
 
-def _to_version_2(con: duckdb.DuckDBPyConnection) -> None:
+def _add_tables_and_columns(con: duckdb.DuckDBPyConnection) -> None:
     _create_tables(con)  # tables added since (results, for a warehouse from before clustering)
     _add_missing_columns(con)
-    apply_models(con)  # models that were views are tables now (and every view is current)
 
 
-def _to_version_3(con: duckdb.DuckDBPyConnection) -> None:
-    apply_models(con)  # row_checks is rebuilt narrow from raw_tracks (no data is lost)
+def _models_only(con: duckdb.DuckDBPyConnection) -> None:
+    """Nothing but the models change: the pass that ends every upgrade rebuilds them."""
 
+
+# Every upgrade ends by rebuilding the models from the current SQL, once the tables have
+# all their columns: models that were views are tables now (and the other way round),
+# row_checks keeps the checks only (version 3), and every view is current.
 
 # MIGRATIONS[n] takes a warehouse from version n - 1 to n. ensure_schema runs the ones a
 # warehouse needs in order, in one transaction, and records the new version.
@@ -98,9 +103,13 @@ MIGRATIONS: dict[int, tuple[str, Callable[[duckdb.DuckDBPyConnection], None]]] =
     1: ("record the schema version in spotclust_meta", _create_tables),
     2: (
         "materialize the models that are tables now; add the new tables and columns",
-        _to_version_2,
+        _add_tables_and_columns,
     ),
-    3: ("rebuild the models: row_checks keeps the checks only, by row_number", _to_version_3),
+    3: ("rebuild the models: row_checks keeps the checks only, by row_number", _models_only),
+    4: (
+        "record each ingest's shape and mapping; keep genre lists and other columns",
+        _add_tables_and_columns,
+    ),
 }
 # Tables that mark a warehouse made by spotclust before it recorded a schema version.
 _VERSION_0_TABLES = ("raw_tracks", "ingests")
@@ -185,6 +194,7 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
         else:
             for version in range(found + 1, SCHEMA_VERSION + 1):
                 MIGRATIONS[version][1](con)
+            apply_models(con)
             con.execute(
                 "INSERT OR REPLACE INTO spotclust_meta VALUES ('upgraded_from', $v), "
                 "('upgraded_at', $at)",

@@ -1,7 +1,7 @@
 -- row_checks: every file row's cleaning checks, by row_number (grain: one row per file row)
 -- materialized: table
 -- unique: row_number
--- has_missing: any empty field. problems: impossible values. is_duplicate: an exact copy of
+-- has_missing: an empty field of a column the file has. problems: impossible values. is_duplicate: an exact copy of
 -- an earlier row (same in every column but the row number). Join stg_tracks USING
 -- (row_number) for the row's values.
 -- Materialized as a table at ingest, and kept narrow (no copy of the values) so that it
@@ -11,16 +11,56 @@ WITH staged AS NOT MATERIALIZED (
     SELECT * FROM stg_tracks
 ),
 
+present AS (
+    -- a column the file did not have is NULL in every row: absent, so never 'missing'
+    SELECT
+        count(track_id) > 0 AS has_track_id,
+        count(artists) > 0 AS has_artists,
+        count(album_name) > 0 AS has_album_name,
+        count(track_name) > 0 AS has_track_name,
+        count(genre) > 0 AS has_genre,
+        count(popularity) > 0 AS has_popularity,
+        count(duration_ms) > 0 AS has_duration_ms,
+        count(explicit) > 0 AS has_explicit,
+        count(danceability) > 0 AS has_danceability,
+        count(energy) > 0 AS has_energy,
+        count("key") > 0 AS has_key,
+        count(loudness) > 0 AS has_loudness,
+        count("mode") > 0 AS has_mode,
+        count(speechiness) > 0 AS has_speechiness,
+        count(acousticness) > 0 AS has_acousticness,
+        count(instrumentalness) > 0 AS has_instrumentalness,
+        count(liveness) > 0 AS has_liveness,
+        count(valence) > 0 AS has_valence,
+        count(tempo) > 0 AS has_tempo,
+        count(time_signature) > 0 AS has_time_signature
+    FROM staged
+),
+
 checked AS (
     SELECT
-        row_number,
+        s.row_number,
         (
-            track_id IS NULL OR artists IS NULL OR album_name IS NULL OR track_name IS NULL
-            OR genre IS NULL OR popularity IS NULL OR duration_ms IS NULL OR explicit IS NULL
-            OR danceability IS NULL OR energy IS NULL OR "key" IS NULL OR loudness IS NULL
-            OR "mode" IS NULL OR speechiness IS NULL OR acousticness IS NULL
-            OR instrumentalness IS NULL OR liveness IS NULL OR valence IS NULL OR tempo IS NULL
-            OR time_signature IS NULL
+            (p.has_track_id AND s.track_id IS NULL)
+            OR (p.has_artists AND s.artists IS NULL)
+            OR (p.has_album_name AND s.album_name IS NULL)
+            OR (p.has_track_name AND s.track_name IS NULL)
+            OR (p.has_genre AND s.genre IS NULL)
+            OR (p.has_popularity AND s.popularity IS NULL)
+            OR (p.has_duration_ms AND s.duration_ms IS NULL)
+            OR (p.has_explicit AND s.explicit IS NULL)
+            OR (p.has_danceability AND s.danceability IS NULL)
+            OR (p.has_energy AND s.energy IS NULL)
+            OR (p.has_key AND s."key" IS NULL)
+            OR (p.has_loudness AND s.loudness IS NULL)
+            OR (p.has_mode AND s."mode" IS NULL)
+            OR (p.has_speechiness AND s.speechiness IS NULL)
+            OR (p.has_acousticness AND s.acousticness IS NULL)
+            OR (p.has_instrumentalness AND s.instrumentalness IS NULL)
+            OR (p.has_liveness AND s.liveness IS NULL)
+            OR (p.has_valence AND s.valence IS NULL)
+            OR (p.has_tempo AND s.tempo IS NULL)
+            OR (p.has_time_signature AND s.time_signature IS NULL)
         ) AS has_missing,
         list_filter([
             CASE WHEN NOT (isfinite(danceability) AND isfinite(energy) AND isfinite(loudness)
@@ -41,7 +81,7 @@ checked AS (
             CASE WHEN popularity NOT BETWEEN 0 AND 100 THEN 'popularity outside 0..100' END,
             CASE WHEN track_id = '' THEN 'empty track_id' END
         ], lambda problem: problem IS NOT NULL) AS problems
-    FROM staged
+    FROM staged AS s, present AS p
 ),
 
 hashed AS NOT MATERIALIZED (
@@ -50,7 +90,7 @@ hashed AS NOT MATERIALIZED (
         hash(
             track_id, artists, album_name, track_name, genre, popularity, duration_ms, explicit,
             danceability, energy, "key", loudness, "mode", speechiness, acousticness,
-            instrumentalness, liveness, valence, tempo, time_signature
+            instrumentalness, liveness, valence, tempo, time_signature, genre_list
         ) AS row_hash
     FROM staged
 ),
@@ -74,7 +114,7 @@ duplicates AS (
         FROM candidates
         GROUP BY track_id, artists, album_name, track_name, genre, popularity, duration_ms,
             explicit, danceability, energy, "key", loudness, "mode", speechiness, acousticness,
-            instrumentalness, liveness, valence, tempo, time_signature
+            instrumentalness, liveness, valence, tempo, time_signature, genre_list
     )
 ),
 

@@ -3,7 +3,10 @@
 -- unique: track_id, genre
 -- Materialized as a table at ingest: every genre breakdown joins it.
 WITH listings AS (
-    SELECT track_id, genre FROM valid_rows
+    SELECT track_id, genre FROM valid_rows WHERE genre IS NOT NULL
+    UNION ALL
+    -- a playlist export lists every genre of a track in one row
+    SELECT track_id, unnest(genre_list) AS genre FROM valid_rows WHERE genre_list IS NOT NULL
 ),
 
 final AS (

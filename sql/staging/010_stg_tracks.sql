@@ -27,7 +27,8 @@ final AS (
         liveness,
         valence,
         tempo,
-        time_signature
+        time_signature,
+        genre_list
     FROM source
 )
 
