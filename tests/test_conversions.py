@@ -2,7 +2,7 @@
 
 Every macro takes the VARCHAR a file read with all_varchar gives, returns NULL for NULL and
 blank input and NULL for a value it cannot convert (the caller reports those rows), and never
-guesses. Real values come from the files in ../shared/data/foreign/ (copied here as literals,
+guesses. Real values come from the files in tests/data/foreign/ (copied here as literals,
 so the tests run on a clean clone): SpotifyFeatures keys, modes and '4/4' time signatures,
 list-text artists of the 600k-tracks dataset, Exportify track URIs and genres.
 """
@@ -17,7 +17,7 @@ import duckdb
 import pytest
 
 CONVERSIONS = Path(__file__).resolve().parent.parent / "sql" / "conversions.sql"
-FOREIGN = Path(__file__).resolve().parents[2] / "shared" / "data" / "foreign"
+FOREIGN = Path(__file__).resolve().parent / "data" / "foreign"
 
 MACROS = {
     "as_text": "VARCHAR",
@@ -657,10 +657,6 @@ def test_as_artists_converts_every_value_of_a_list_text_column(con, tracks_600k_
     assert artists_check(con, broken) == (2 * len(TRACKS_600K_LINES), len(TRACKS_600K_LINES), 0)
 
 
-@pytest.mark.skipif(
-    not (FOREIGN / "tracks_600k_sample.csv").is_file(),
-    reason="../shared/data/foreign/ is not here (a clean clone); the literal sample covers it",
-)
 def test_as_artists_on_the_whole_foreign_600k_sample(con):
     source = f"read_csv('{(FOREIGN / 'tracks_600k_sample.csv').as_posix()}', all_varchar = true)"
     non_blank, converted, with_list_text = artists_check(con, source)

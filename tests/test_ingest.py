@@ -699,7 +699,9 @@ OTHER_COLUMNS = {  # (file, what ingest says, the feature left out, the columns 
     "renamed column": (
         _renamed_column, "Kept in raw_tracks.extra but not used: pop", "popularity", ["pop"],
     ),
-    "extra column": (_extra_column, "Kept in raw_tracks.extra but not used: bonus", None, ["bonus"]),
+    "extra column": (
+        _extra_column, "Kept in raw_tracks.extra but not used: bonus", None, ["bonus"]
+    ),
 }  # fmt: skip
 
 

@@ -86,8 +86,11 @@ def place(name, song_file, track_ids, run_id, neighbours, fmt, db, **features):
         _print_details(model, placements)
 
 
+DETAILED_SONGS = 10  # songs whose centroid distances and neighbours a table shows
+
+
 def _print_details(model, placements) -> None:
-    for p in placements:
+    for p in placements[:DETAILED_SONGS]:
         echo(f"\n{p.name}: distance to each centroid (run {model.run_id})")
         echo(render(["cluster", "label", "distance"], [
             (c, model.labels[c], d) for c, d in enumerate(p.distances)
@@ -99,6 +102,11 @@ def _print_details(model, placements) -> None:
                 [(t["artists"], t["track_name"], t["genres"], t["cluster"], t["distance"])
                  for t in p.neighbours],
             ))  # fmt: skip
+    if len(placements) > DETAILED_SONGS:
+        echo(
+            f"\n(distances and nearest tracks of the other {len(placements) - DETAILED_SONGS} "
+            "songs: --format json)"
+        )
 
 
 @click.command()

@@ -84,7 +84,8 @@ def unit_scales(con: duckdb.DuckDBPyConnection, where: str, mapping: Mapping) ->
         return {}
     stats = ", ".join(
         f"max(v{i}), count(*) FILTER (WHERE v{i} <> round(v{i}) OR v{i} NOT BETWEEN 0 AND 100), "
-        f"min(row_number) FILTER (WHERE v{i} > 1)"
+        f"arg_min(row_number, row_number) FILTER (WHERE v{i} > 1), "
+        f"arg_min(v{i}, row_number) FILTER (WHERE v{i} > 1)"
         for i in range(len(present))
     )
     values = ", ".join(f"{converted(mapping, f)} AS v{i}" for i, f in enumerate(present))
@@ -93,7 +94,7 @@ def unit_scales(con: duckdb.DuckDBPyConnection, where: str, mapping: Mapping) ->
     ).fetchall()
     scales = {}
     for i, feature in enumerate(present):
-        top, not_percent, first_above = row[3 * i : 3 * i + 3]
+        top, not_percent, first_row, first_value = row[4 * i : 4 * i + 4]
         if top is None or top <= 1:
             scales[feature] = 1.0
         elif not not_percent:
@@ -101,8 +102,8 @@ def unit_scales(con: duckdb.DuckDBPyConnection, where: str, mapping: Mapping) ->
         else:
             header = mapping.columns[feature]
             raise InputFileError(
-                f"{where}: column {header}: {feature} is measured on 0..1, but row {first_above} "
-                f"holds {top:g} at most and not every value is a whole number 0..100 "
+                f"{where}: column {header}: {feature} is measured on 0..1, but row {first_row} "
+                f"holds {first_value:g} and not every value is a whole number 0..100 "
                 "(a 0..100 scale?): convert the whole column to 0..1 and retry"
             )
     return scales

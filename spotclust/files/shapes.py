@@ -146,7 +146,11 @@ def choose_mapping(
     for source, canonical in shape.renames:
         if source in by_key and canonical not in columns:
             columns[canonical] = by_key[source]
-    for canonical, header in _overrides(where, by_key, overrides, label_column).items():
+    chosen = _overrides(where, by_key, overrides, label_column)
+    for canonical, header in chosen.items():
+        # a column named by the user feeds that canonical column only
+        for other in [c for c, h in columns.items() if h == header and c not in chosen]:
+            del columns[other]
         columns[canonical] = header
     if label_column:
         columns.pop("genre_list", None)  # the chosen label replaces a listed genre
@@ -171,9 +175,13 @@ def _overrides(where, by_key, overrides, label_column) -> dict[str, str]:
             )
         found = by_key.get(squash(header))
         if found is None:
-            option = "--label-column" if canonical == "track_genre" and label_column else "--map"
+            option = (
+                f"--label-column {header}"
+                if canonical == "track_genre" and label_column
+                else f"--map {canonical}={header}"
+            )
             raise InputFileError(
-                f"{option} {header}: {where} has no column {header!r} "
+                f"{option}: {where} has no column {header!r} "
                 f"(its columns: {', '.join(by_key.values())})"
             )
         out[canonical] = found

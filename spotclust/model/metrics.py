@@ -40,6 +40,9 @@ def silhouette(
     n = len(labels)
     if len(np.unique(labels)) < 2:
         return Silhouette(value=None, method="exact")
+    if sample_size is not None and sample_size >= n:
+        sample_size = None  # a sample as large as the data is the data: exact
+        force_exact = True
     if sample_size is None and (force_exact or n <= EXACT_SILHOUETTE_MAX_ROWS):
         return Silhouette(value=float(sil.silhouette_score(X, labels)), method="exact")
     m = min(n, sample_size or DEFAULT_SILHOUETTE_SAMPLE)

@@ -53,11 +53,19 @@ def check_run_data(con: duckdb.DuckDBPyConnection, run: dict, then: str) -> None
     then: what to do after clustering again (e.g. 'export').
     """
     _, current_sha = current_ingest(con)
-    if run["data_sha256"] != current_sha:
+    if run["data_sha256"] != current_sha or _read_otherwise(con, run["ingest_id"]):
         raise ConfigError(
             f"run {run['run_id']} clustered other data than the warehouse holds now (it was "
             f"re-ingested since): its tracks and genres are gone; cluster again, then {then}"
         )
+
+
+def _read_otherwise(con: duckdb.DuckDBPyConnection, ingest_id: int) -> bool:
+    """Whether the data was read with another shape or mapping since the run's ingest (the
+    same file with another --map or --label-column holds other values or genres)."""
+    rows = con.execute(read_sql("queries/ingest_readings.sql"), {"ingest_id": ingest_id}).fetchall()
+    readings = {(shape, str(mapping)) for shape, mapping in rows if shape is not None}
+    return len(readings) > 1
 
 
 def stored_config(run: dict) -> ClusterConfig:

@@ -33,7 +33,8 @@ present AS (
         count(liveness) > 0 AS has_liveness,
         count(valence) > 0 AS has_valence,
         count(tempo) > 0 AS has_tempo,
-        count(time_signature) > 0 AS has_time_signature
+        count(time_signature) > 0 AS has_time_signature,
+        count(genre_list) > 0 AS has_genre_list
     FROM staged
 ),
 
@@ -45,7 +46,8 @@ checked AS (
             OR (p.has_artists AND s.artists IS NULL)
             OR (p.has_album_name AND s.album_name IS NULL)
             OR (p.has_track_name AND s.track_name IS NULL)
-            OR (p.has_genre AND s.genre IS NULL)
+            -- a playlist lists genres per track, and a track may have none
+            OR (p.has_genre AND NOT p.has_genre_list AND s.genre IS NULL)
             OR (p.has_popularity AND s.popularity IS NULL)
             OR (p.has_duration_ms AND s.duration_ms IS NULL)
             OR (p.has_explicit AND s.explicit IS NULL)
