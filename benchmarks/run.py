@@ -15,8 +15,10 @@ its wall time comes from the clock, its CPU time and peak memory from os.wait4's
               and k=4 labels
   sweep       k=2..12 with a silhouette for each k: `spotclust sweep` against the same sweep
               done the notebook way (benchmarks/notebook_sweep.py)
-  scale       synthetic data (spotclust.synth) at 1M and 10M rows: ingest, cluster (k-means
-              and MiniBatchKMeans), time and peak memory, 10M/1M ratios
+  scale       synthetic data (spotclust.files.synth) at 1M and 10M rows: ingest, cluster
+              (k-means and MiniBatchKMeans), time and peak memory, 10M/1M ratios
+  place       `spotclust place --file` with 10,000 songs against the shipped k=4 run, against
+              the old per-song queries (benchmarks/place_per_song.py) on a subset, per song
 
 Raw results go to benchmarks/out/results.json (ignored by git), the report to
 benchmarks/RESULTS.md. With --quick everything is smaller and the report goes to

@@ -878,12 +878,6 @@ SQL_INTERPOLATIONS: dict[str, dict[str, str]] = {
         "complete": "the COLUMN_TYPES constant's names",
         "', '.join((f'\"{f}\"' for f in FEATURES))": "the FEATURES constant",
     },
-    "runs/place.py": {
-        # Feature names read back from run_features, checked against AUDIO_FEATURES in
-        # load_model before any query uses them.
-        "columns": "feature names of run_features, checked against AUDIO_FEATURES",
-        "terms": "feature names of run_features, checked; the numbers are bound ($mean_i ...)",
-    },
     "runs/write.py": {
         "table": "'runs' or 'sweeps', written in the code",
         "columns": "the record's keys, written in the code, quoted as identifiers",

@@ -7,6 +7,12 @@ claims).
 
 from __future__ import annotations
 
-from . import e2e, scale, silhouette, sweep
+from . import e2e, place, scale, silhouette, sweep
 
-SECTIONS = {"e2e": e2e, "silhouette": silhouette, "sweep": sweep, "scale": scale}
+SECTIONS = {
+    "e2e": e2e,
+    "silhouette": silhouette,
+    "sweep": sweep,
+    "scale": scale,
+    "place": place,
+}

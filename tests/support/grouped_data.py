@@ -39,7 +39,8 @@ def write_grouped_csv(path: Path, per_group: int = 120, seed: int = 0) -> None:
                 # standardised feature separates the groups
                 "popularity": 20 + 30 * g + int(rng.integers(0, 3)),
                 "duration_ms": int(rng.integers(150_000, 250_000)),
-                "explicit": "False",
+                # every default feature varies (a constant one would leave the feature set)
+                "explicit": "True" if genre == "metal" else "False",
                 "danceability": unit(dance),
                 "energy": unit(energy),
                 "key": 4 * g,
@@ -51,7 +52,7 @@ def write_grouped_csv(path: Path, per_group: int = 120, seed: int = 0) -> None:
                 "liveness": 0.1 + abs(rng.normal(0, 0.02)),
                 "valence": 0.5 + rng.normal(0, 0.05),
                 "tempo": tempo + rng.normal(0, 3),
-                "time_signature": 4,
+                "time_signature": 3 if genre == "sleep" else 4,
                 "track_genre": genre,
             }
             rows.append(track)
