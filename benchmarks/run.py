@@ -186,6 +186,12 @@ def main(argv: list[str] | None = None) -> None:
         "meta": describe_run(args, argv, dataset),
         "sections": dict(previous.get("sections", {})),
     }
+    kept = [name for name in results["sections"] if name not in args.sections]
+    if kept:  # say which run measured them, and on what machine
+        earlier = previous.get("kept_from", {})
+        results["kept_from"] = {
+            name: earlier.get(name) or previous["meta"] for name in kept if "meta" in previous
+        }
     for name in args.sections:
         run_section(name, args, dataset, results, started)
     log(f"done in {(time.perf_counter() - started) / 60:.1f} min: {report_path(args.quick)}")

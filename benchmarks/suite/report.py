@@ -53,10 +53,28 @@ TAIL = [
 ]
 
 
+def _kept(kept_from: dict) -> list[str]:
+    """Which earlier run measured the sections this command did not run."""
+    runs: dict[str, list[str]] = {}
+    for name, meta in kept_from.items():
+        model = meta["machine"].get("Model name", "?")
+        where = (
+            f"`{meta['command']}` on {meta['started']} (git {meta['versions'].get('git', '?')}; "
+            f"{model}, {meta['machine'].get('cpus', '?')} CPUs, L3 "
+            f"{meta['machine'].get('L3 cache', '?')})"
+        )
+        runs.setdefault(where, []).append(name)
+    return [
+        f"Sections {', '.join(names)} were not run by this command: their figures are those "
+        f"of {where}.\n"
+        for where, names in runs.items()
+    ]
+
+
 def render(results: dict) -> str:
     """The whole report: sections that have results, in SECTIONS order, then failures."""
     claims: list[list] = []
-    body: list[str] = []
+    body: list[str] = _kept(results.get("kept_from") or {})
     for name, section in SECTIONS.items():
         record = results.get("sections", {}).get(name)
         if record:
