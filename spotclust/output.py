@@ -13,6 +13,7 @@ from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 FORMATS = ("table", "csv", "json", "markdown")
 
@@ -47,8 +48,23 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
+# Control characters (ESC, BEL, ...) in data would drive the terminal: show them escaped.
+_CONTROL = {c: f"\\x{c:02x}" for c in (*range(0x20), 0x7F)} | {
+    c: f"\\u{c:04x}" for c in range(0x80, 0xA0)
+}
+
+
+def printable(text: str) -> str:
+    """Text from the data as it may reach a terminal: control characters escaped."""
+    return text.translate(_CONTROL)
+
+
 def _cell(value: Any) -> str:
-    """Short, human-readable text for one value."""
+    """Short, human-readable text for one value (control characters escaped)."""
+    return printable(_text(value))
+
+
+def _text(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, float):
@@ -58,7 +74,7 @@ def _cell(value: Any) -> str:
     if isinstance(value, datetime):
         return value.isoformat(sep=" ", timespec="seconds")
     if isinstance(value, list | tuple):
-        return ", ".join(_cell(v) for v in value)
+        return ", ".join(_text(v) for v in value)
     return str(value)
 
 
@@ -97,10 +113,13 @@ def _table(columns, rows) -> str:
         all(isinstance(row[i], int | float | Decimal) or row[i] is None for row in rows) and rows
         for i in range(len(columns))
     ]
+    # Text objects, never strings: rich would read "[/x]" in a track name as markup.
     for name, is_number in zip(columns, numeric, strict=True):
-        table.add_column(name, justify="right" if is_number else "left", overflow="fold")
+        table.add_column(
+            Text(printable(str(name))), justify="right" if is_number else "left", overflow="fold"
+        )
     for row in rows:
-        table.add_row(*(_cell(v) for v in row))
+        table.add_row(*(Text(_cell(v)) for v in row))
     # Render at the table's natural width, so pipes and narrow terminals don't truncate cells.
     console = Console(width=10_000, record=True, file=io.StringIO(), color_system=None)
     console.print(table)
