@@ -7,7 +7,7 @@ from pathlib import Path
 import duckdb
 
 from spotclust.errors import WarehouseError
-from spotclust.warehouse.connection import connection
+from spotclust.warehouse.connection import atomic, connection
 from spotclust.warehouse.errors import explain_query_error
 
 
@@ -19,13 +19,21 @@ def run_query(
     write: bool = False,
     external_access: bool = False,
 ) -> tuple[list[str], list[tuple]]:
-    """Run ad-hoc SQL: read-only and unable to touch files unless asked. Returns (columns, rows)."""
+    """Run ad-hoc SQL: read-only and unable to touch files unless asked. Returns (columns, rows).
+
+    With write, the whole text runs in one transaction: all of its statements, or none.
+    """
     with connection(db, read_only=not write, external_access=external_access) as con:
         try:
-            result = con.execute(sql, params or {})
-            if result.description is None:
-                return [], []
-            columns = [d[0] for d in result.description]
-            return columns, result.fetchall()
+            if not write:
+                return _fetch(con.execute(sql, params or {}))
+            with atomic(con):
+                return _fetch(con.execute(sql, params or {}))
         except duckdb.Error as exc:
             raise WarehouseError(explain_query_error(str(exc), write)) from exc
+
+
+def _fetch(result) -> tuple[list[str], list[tuple]]:
+    if result.description is None:
+        return [], []
+    return [d[0] for d in result.description], result.fetchall()
