@@ -152,6 +152,8 @@ V4_COLUMNS = {
 def _without_genre_lists(sql: str) -> str:
     """A model's SQL as before version 4: no genre_list column, no listed genres."""
     sql = sql.replace(",\n        genre_list\n", "\n").replace(", genre_list", "")
+    sql = sql.replace(",\n        count(genre_list) > 0 AS has_genre_list", "")
+    sql = sql.replace(" AND NOT p.has_genre_list", "")
     lines = sql.splitlines()
     if "    UNION ALL" in lines:  # track_genres: the listed genres' branch
         start = lines.index("    UNION ALL")
