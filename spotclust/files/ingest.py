@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
 import time
@@ -98,6 +99,7 @@ def ingest(
 
     target = Path(db) if db is not None else warehouse.default_db_path()
     fresh = not target.exists()  # a failed first ingest must not leave an empty warehouse
+    made = _missing_folders(target.parent)  # ... nor the folders made for it
     done = False
     con = warehouse.connect(db, create=True)
     try:
@@ -115,6 +117,9 @@ def ingest(
         if fresh and not done:
             for leftover in (target, target.with_name(target.name + ".wal")):
                 leftover.unlink(missing_ok=True)
+            for folder in made:  # innermost first; only if nothing else was put there
+                with contextlib.suppress(OSError):
+                    folder.rmdir()
     distinct_tracks, genres, set_aside, clean_tracks = summary
     return IngestResult(
         ingest_id=ingest_id,
@@ -232,11 +237,36 @@ def _version() -> str:
     return __version__
 
 
+def _missing_folders(folder: Path) -> list[Path]:
+    """The folders of folder's path that do not exist yet, innermost first."""
+    missing = []
+    while not folder.exists() and folder != folder.parent:
+        missing.append(folder)
+        folder = folder.parent
+    return missing
+
+
 def _check_file(path: Path) -> None:
-    if not path.exists():
+    """Refuse what cannot be a tracks file before opening it (a FIFO would block forever,
+    /dev/zero never ends)."""
+    try:
+        exists = path.exists()
+    except OSError as exc:  # e.g. a symbolic link loop: exists() raises ELOOP
+        raise InputFileError(f"cannot follow {path}: {exc.strerror}: check the path") from exc
+    if not exists and path.is_symlink():
+        raise InputFileError(
+            f"{path} is a symbolic link that leads nowhere (a loop, or a missing target): "
+            "check where it points"
+        )
+    if not exists:
         raise InputFileError(f"no such file: {path}: check the path")
     if path.is_dir():
         raise InputFileError(f"{path} is a directory: give a CSV, .csv.gz or Parquet file")
+    if not path.is_file():
+        raise InputFileError(
+            f"{path} is not a regular file (a pipe, device or socket): save the data to a "
+            "file and ingest that"
+        )
     try:
         with path.open("rb") as f:
             first = f.read(1)
