@@ -197,12 +197,28 @@ def index_page(run: dict, pages: Sequence[tuple[ChartEntry, str]], fmt: str = "h
 
 
 def _write_chart(chart, entry: ChartEntry, path: Path, fmt: str, run_id: int) -> None:
-    if fmt == "html":
-        path.write_text(chart_page(chart, entry.title, entry.caption, run_id), encoding="utf-8")
-    elif fmt == "svg":
-        chart.save(str(path), format="svg")
-    else:
-        chart.save(str(path), format="png", scale_factor=2)
+    def write(partial: Path) -> None:
+        if fmt == "html":
+            page = chart_page(chart, entry.title, entry.caption, run_id)
+            partial.write_text(page, encoding="utf-8")
+        elif fmt == "svg":
+            chart.save(str(partial), format="svg")
+        else:
+            chart.save(str(partial), format="png", scale_factor=2)
+
+    _replace(path, write)
+
+
+def _replace(path: Path, write) -> None:
+    """Write a page beside path, then rename it over path: a page is whole or absent, never
+    cut short (a full disk left 0-byte pages)."""
+    partial = path.with_name(f".{path.name}.partial")
+    try:
+        write(partial)
+        os.replace(partial, path)
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        raise ConfigError(f"cannot write {path}: {exc.strerror or exc}; pass --out") from exc
 
 
 def save_all(
@@ -229,5 +245,5 @@ def save_all(
         _write_chart(chart, entry, out / filename, fmt, run["run_id"])
         pages.append((entry, filename))
     index = out / "index.html"
-    index.write_text(index_page(run, pages, fmt), encoding="utf-8")
+    _replace(index, lambda partial: partial.write_text(index_page(run, pages, fmt), "utf-8"))
     return index

@@ -11,6 +11,13 @@ import click
 from spotclust.output import FORMATS
 
 
+class FailedAfterCommit(click.ClickException):
+    """The command's work was committed, then a later step (the chart pages) failed: exit 3,
+    never 1, which means nothing was changed."""
+
+    exit_code = 3
+
+
 def db_option(command):
     """--db PATH (or SPOTCLUST_DB); default warehouse/spotclust.duckdb."""
     return click.option(

@@ -6,6 +6,7 @@ import click
 
 import spotclust
 from spotclust.cli.options import (
+    FailedAfterCommit,
     charts_options,
     config_options,
     db_option,
@@ -46,7 +47,12 @@ def cluster(k, repeat_run, no_charts, charts_dir, quiet, db, **options):
             f"({check.rows_compared} rows compared; {data})"
         )
     if not no_charts:
-        echo(f"Charts: open {spotclust.write_charts(result.run_id, charts_dir, db=db)}")
+        try:
+            echo(f"Charts: open {spotclust.write_charts(result.run_id, charts_dir, db=db)}")
+        except spotclust.SpotclustError as exc:
+            raise FailedAfterCommit(
+                f"committed run {result.run_id}; charts not written: {exc}"
+            ) from None
 
 
 def _genre_agreement(m: dict) -> str:

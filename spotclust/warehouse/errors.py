@@ -212,10 +212,26 @@ def _explain_unsniffable_csv(path: Path) -> str:
 def out_of_memory() -> str:
     from spotclust.warehouse.connection import memory_limit
 
+    now = memory_limit()
     return (
         "DuckDB ran out of its memory budget: set SPOTCLUST_MEMORY_LIMIT higher "
-        f"(now {memory_limit()}), e.g. SPOTCLUST_MEMORY_LIMIT=4GB"
+        f"(now {now}), e.g. SPOTCLUST_MEMORY_LIMIT={_more_memory(now)}, or free memory "
+        "(a process limit such as ulimit -v also counts)"
     )
+
+
+_SIZE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([KMGT]i?B)?\s*", re.IGNORECASE)
+_GB = {"K": 1e-6, "M": 1e-3, "G": 1.0, "T": 1e3}
+
+
+def _more_memory(now: str) -> str:
+    """Twice the budget, at least 4GB: a suggestion above what failed."""
+    found = _SIZE.fullmatch(now)
+    if not found:
+        return "4GB"
+    unit = (found.group(2) or "GB")[0].upper()
+    gigabytes = float(found.group(1)) * _GB[unit]
+    return f"{max(4, round(2 * gigabytes)):g}GB"
 
 
 def translate(exc: duckdb.Error) -> SpotclustError:
