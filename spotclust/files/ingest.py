@@ -296,8 +296,9 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _reader(fmt: str, types: bool) -> str:
-    """The DuckDB table function reading the file (bound to parameter $path)."""
+def _typed_reader(fmt: str) -> str:
+    """The DuckDB table function reading the complete shipped shape typed (path bound to
+    $path, the column types to $types)."""
     if fmt == "parquet":
         return "read_parquet($path)"
     # Decompress by content, not by name: DuckDB would guess from the extension alone.
@@ -305,9 +306,7 @@ def _reader(fmt: str, types: bool) -> str:
     options = (
         f"header = true, delim = ',', quote = '\"', escape = '\"', compression = '{compression}'"
     )
-    if types:
-        return f"read_csv($path, {options}, types = $types)"
-    return f"read_csv($path, {options}, all_varchar = true)"
+    return f"read_csv($path, {options}, types = $types)"
 
 
 def _load(con, path: Path, fmt: str, index_column: str | None, ingest_id: int) -> None:
@@ -326,7 +325,7 @@ def _load(con, path: Path, fmt: str, index_column: str | None, ingest_id: int) -
     if fmt == "parquet":  # the reader numbers rows itself: no window (19 s -> 11 s at 10M)
         row_number, reader = "file_row_number + 1", "read_parquet($path, file_row_number = true)"
     else:  # row_number() over the scan follows file order (DuckDB preserves insertion order)
-        row_number, reader = "row_number() OVER ()", _reader(fmt, types=True)
+        row_number, reader = "row_number() OVER ()", _typed_reader(fmt)
     con.execute(
         f"""
         INSERT INTO raw_tracks BY NAME
@@ -337,7 +336,7 @@ def _load(con, path: Path, fmt: str, index_column: str | None, ingest_id: int) -
         params,
     )
     if fmt == "parquet":
-        _check_parquet_types(con, path, casts_from=_reader(fmt, types=True))
+        _check_parquet_types(con, path, casts_from=_typed_reader(fmt))
 
 
 def _check_parquet_types(con, path: Path, casts_from: str) -> None:

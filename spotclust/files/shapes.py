@@ -80,9 +80,6 @@ class Mapping:
     ignored: list[str] = field(default_factory=list)  # the file's other columns
     index_column: str | None = None  # an unnamed leading index column, not data
 
-    def describe(self) -> str:
-        return ", ".join(f"{c} <- {h}" for c, h in self.columns.items())
-
 
 def _parse(name: str, text: str) -> Shape:
     lines = text.splitlines()

@@ -11,7 +11,7 @@ import duckdb
 from spotclust.errors import InputFileError
 from spotclust.files.convert import check_values, converted, prepare, select_canonical
 from spotclust.files.ingest import detect_format
-from spotclust.files.shapes import choose_mapping
+from spotclust.files.shapes import UNIT_FEATURES, choose_mapping
 from spotclust.warehouse import quote_identifier
 from spotclust.warehouse.errors import explain_load_error
 
@@ -19,10 +19,7 @@ from spotclust.warehouse.errors import explain_load_error
 RANGES: dict[str, tuple[float, float, str]] = {
     **{
         feature: (0.0, 1.0, "outside 0..1 (a 0..100 scale? divide the column by 100)")
-        for feature in (
-            "danceability", "energy", "speechiness", "acousticness", "instrumentalness",
-            "liveness", "valence",
-        )
+        for feature in UNIT_FEATURES
     },
     "popularity": (0, 100, "outside 0..100"),
     "key": (-1, 11, "outside -1..11"),
