@@ -11,53 +11,82 @@ default warehouse/spotclust.duckdb or $SPOTCLUST_DB), raising only SpotclustErro
     run_id, explanations = spotclust.explain()   # why each cluster of the latest run is what it is
 """
 
-from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING
 
-try:
-    __version__ = version("spotclust")
-except PackageNotFoundError:  # running from a source tree that is not installed
-    __version__ = "0.0.0+unknown"
+# Names are imported on first use (PEP 562), so that `import spotclust` and the command's
+# start-up load nothing: a Ctrl-C while starting meets spotclust's own handler, and
+# `spotclust --help` stays fast.
+_PUBLIC = {
+    "AUDIO_FEATURES": "spotclust.features",
+    "STAGES": "spotclust.model.config",
+    "parse_k_range": "spotclust.model.config",
+    "SpotclustError": "spotclust.errors",
+    "CommittedError": "spotclust.errors",
+    **{
+        name: "spotclust.api"
+        for name in (
+            "cluster",
+            "compare",
+            "compare_chart",
+            "explain",
+            "export",
+            "ingest",
+            "place",
+            "query",
+            "read_column_map",
+            "repeat",
+            "shipped_dataset",
+            "sweep",
+            "synth",
+            "tables",
+            "write_charts",
+        )
+    },
+}
 
-from spotclust.api import (  # noqa: E402
-    cluster,
-    compare,
-    compare_chart,
-    explain,
-    export,
-    ingest,
-    place,
-    query,
-    read_column_map,
-    repeat,
-    shipped_dataset,
-    sweep,
-    synth,
-    tables,
-    write_charts,
-)
-from spotclust.errors import SpotclustError  # noqa: E402
-from spotclust.features import AUDIO_FEATURES  # noqa: E402
-from spotclust.model.config import STAGES, parse_k_range  # noqa: E402
+__all__ = ["__version__", *sorted(_PUBLIC)]
 
-__all__ = [
-    "AUDIO_FEATURES",
-    "STAGES",
-    "SpotclustError",
-    "__version__",
-    "cluster",
-    "compare",
-    "compare_chart",
-    "explain",
-    "parse_k_range",
-    "export",
-    "ingest",
-    "place",
-    "query",
-    "read_column_map",
-    "repeat",
-    "sweep",
-    "synth",
-    "shipped_dataset",
-    "tables",
-    "write_charts",
-]
+
+def __getattr__(name: str):
+    if name == "__version__":
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            value = version("spotclust")
+        except PackageNotFoundError:  # running from a source tree that is not installed
+            value = "0.0.0+unknown"
+    elif name in _PUBLIC:
+        from importlib import import_module
+
+        value = getattr(import_module(_PUBLIC[name]), name)
+    else:
+        raise AttributeError(f"module 'spotclust' has no attribute {name!r}")
+    globals()[name] = value  # looked up once
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
+
+
+if TYPE_CHECKING:  # what the names are, for editors and type checkers
+    from spotclust.api import (  # noqa: F401
+        cluster,
+        compare,
+        compare_chart,
+        explain,
+        export,
+        ingest,
+        place,
+        query,
+        read_column_map,
+        repeat,
+        shipped_dataset,
+        sweep,
+        synth,
+        tables,
+        write_charts,
+    )
+    from spotclust.errors import CommittedError, SpotclustError  # noqa: F401
+    from spotclust.features import AUDIO_FEATURES  # noqa: F401
+    from spotclust.model.config import STAGES, parse_k_range  # noqa: F401

@@ -15,16 +15,33 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from spotclust.errors import CommittedError, SpotclustError
+from spotclust.warehouse.connection import recording_commits
 from spotclust.warehouse.errors import translated
 
 Db = str | Path | None
 
 
 def _translated(function: Callable) -> Callable:
+    """Raise only SpotclustError; and once something is committed, say so in any failure
+    that follows (CommittedError: 'committed run 7; then interrupted (Ctrl-C)')."""
+
     @functools.wraps(function)
     def call(*args, **kwargs):
-        with translated():
-            return function(*args, **kwargs)
+        with recording_commits() as commits:
+            try:
+                with translated():
+                    return function(*args, **kwargs)
+            except CommittedError:
+                raise
+            except KeyboardInterrupt:
+                if commits:
+                    raise CommittedError(commits[-1], "then interrupted (Ctrl-C)") from None
+                raise
+            except SpotclustError as exc:
+                if commits:
+                    raise CommittedError(commits[-1], f"then: {exc}") from exc
+                raise
 
     return call
 

@@ -15,3 +15,15 @@ class WarehouseError(SpotclustError):
 
 class ConfigError(SpotclustError):
     """An option or combination of options that cannot work."""
+
+
+class CommittedError(SpotclustError):
+    """The work was committed, then a later step failed or was interrupted.
+
+    The message starts with what was committed ('committed run 7; charts not written: ...');
+    the CLI exits with status 3, never the 1 that means nothing was changed.
+    """
+
+    def __init__(self, committed: str, problem: str):
+        super().__init__(f"committed {committed}; {problem}")
+        self.committed = committed

@@ -59,6 +59,15 @@ def printable(text: str) -> str:
     return text.translate(_CONTROL)
 
 
+_CONTROL_BUT_LINES = {c: e for c, e in _CONTROL.items() if chr(c) not in "\n\t"}
+
+
+def terminal_text(text: str) -> str:
+    """A block of output (lines of a table, a message) with every control character escaped
+    except newlines and tabs: a path or value holding ESC cannot drive the terminal."""
+    return text.translate(_CONTROL_BUT_LINES)
+
+
 def _cell(value: Any) -> str:
     """Short, human-readable text for one value (control characters escaped)."""
     return printable(_text(value))

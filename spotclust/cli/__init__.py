@@ -10,8 +10,10 @@ import sys
 
 import click
 
-from spotclust import SpotclustError, __version__
+from spotclust import CommittedError, SpotclustError, __version__
 from spotclust.cli import data, results, runs
+from spotclust.cli.options import FailedAfterCommit
+from spotclust.output import terminal_text
 
 
 class OneLineUsageError(click.ClickException):
@@ -24,14 +26,25 @@ class OneLineUsageError(click.ClickException):
         super().__init__(f"{error.format_message()} (see `{where} --help`)")
 
 
+class Interrupted(click.ClickException):
+    """Ctrl-C before anything was committed: one line (click would print 'Aborted!'); 130."""
+
+    exit_code = 130
+
+
 class SpotclustGroup(click.Group):
-    """Prints every SpotclustError as one line on stderr, exit status 1."""
+    """Prints every SpotclustError as one line on stderr: exit status 1 when nothing was
+    changed, 3 when something was committed first (CommittedError); Ctrl-C is one line too."""
 
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
+        except CommittedError as exc:
+            raise FailedAfterCommit(terminal_text(str(exc))) from None
         except SpotclustError as exc:
-            raise click.ClickException(str(exc)) from None
+            raise click.ClickException(terminal_text(str(exc))) from None
+        except KeyboardInterrupt:
+            raise Interrupted("interrupted (Ctrl-C) before anything was committed") from None
         except click.UsageError as exc:
             # click would print a usage block and a hint before the error: keep it one line.
             raise OneLineUsageError(exc) from None

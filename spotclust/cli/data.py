@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 import spotclust
-from spotclust.cli.options import db_option, echo, format_option, guess_type
+from spotclust.cli.options import after_commit, db_option, echo, format_option, guess_type
 from spotclust.output import render
 
 
@@ -54,6 +54,11 @@ def ingest(path, column_map, mapping_file, label_column, db):
         path, db, column_map=spotclust.read_column_map(column_map, mapping_file),
         label_column=label_column,
     )  # fmt: skip
+    with after_commit(f"ingest {result.ingest_id}", "the result not printed"):
+        _print_ingest(result)
+
+
+def _print_ingest(result) -> None:
     rows = [
         ("source", str(result.source)),
         ("shape", f"{result.shape}: {result.description}"),

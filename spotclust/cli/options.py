@@ -8,12 +8,13 @@ from contextlib import contextmanager
 
 import click
 
-from spotclust.output import FORMATS
+from spotclust import SpotclustError
+from spotclust.output import FORMATS, terminal_text
 
 
 class FailedAfterCommit(click.ClickException):
-    """The command's work was committed, then a later step (the chart pages) failed: exit 3,
-    never 1, which means nothing was changed."""
+    """The command's work was committed, then a later step (the chart pages, printing) failed
+    or was interrupted: exit 3, never 1, which means nothing was changed."""
 
     exit_code = 3
 
@@ -115,8 +116,24 @@ def config_options(features, no_pca, pca_components, **options) -> dict:
 
 
 def echo(text: str) -> None:
+    """Print a block of output; control characters from data or paths are shown escaped."""
     if text:
-        click.echo(text)
+        click.echo(terminal_text(text))
+
+
+@contextmanager
+def after_commit(committed: str, unfinished: str):
+    """The steps after a command's commit (printing, chart pages): a failure or Ctrl-C in
+    them is reported as 'committed run 7; charts not written: ...', with exit status 3."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        problem = "interrupted (Ctrl-C)"
+    except SpotclustError as exc:
+        problem = terminal_text(str(exc))
+    else:
+        return
+    raise FailedAfterCommit(f"committed {committed}; {unfinished}: {problem}")
 
 
 _INTEGER = re.compile(r"[+-]?(0|[1-9]\d*)")

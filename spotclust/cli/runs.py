@@ -6,7 +6,7 @@ import click
 
 import spotclust
 from spotclust.cli.options import (
-    FailedAfterCommit,
+    after_commit,
     charts_options,
     config_options,
     db_option,
@@ -38,21 +38,19 @@ def cluster(k, repeat_run, no_charts, charts_dir, quiet, db, **options):
             result, check = spotclust.repeat(repeat_run, db, on_stage)
         else:
             result = spotclust.cluster(k, db, on_stage, **config_options(**options))
-    _print_run(result)
-    if check is not None:
-        same = "identical" if check.identical else f"different in {check.rows_differing} rows"
-        data = "same data" if check.same_data else "the data changed since (new ingest)"
-        echo(
-            f"Repeat of run {check.original_run}: assignments {same} "
-            f"({check.rows_compared} rows compared; {data})"
-        )
+    committed = f"run {result.run_id}"
+    with after_commit(committed, "the result not printed"):
+        _print_run(result)
+        if check is not None:
+            same = "identical" if check.identical else f"different in {check.rows_differing} rows"
+            data = "same data" if check.same_data else "the data changed since (new ingest)"
+            echo(
+                f"Repeat of run {check.original_run}: assignments {same} "
+                f"({check.rows_compared} rows compared; {data})"
+            )
     if not no_charts:
-        try:
+        with after_commit(committed, "charts not written"):
             echo(f"Charts: open {spotclust.write_charts(result.run_id, charts_dir, db=db)}")
-        except spotclust.SpotclustError as exc:
-            raise FailedAfterCommit(
-                f"committed run {result.run_id}; charts not written: {exc}"
-            ) from None
 
 
 def _genre_agreement(m: dict) -> str:
@@ -134,7 +132,8 @@ def sweep(k_range, no_silhouette, stability_pairs, gap, gap_refs, quiet, db, **o
             gap_refs=gap_refs,
             **config_options(**options),
         )
-    _print_sweep(result)
+    with after_commit(f"sweep {result.sweep_id}", "the result not printed"):
+        _print_sweep(result)
 
 
 def _print_sweep(result) -> None:
@@ -192,9 +191,10 @@ def run_all(ctx, path, k, k_range, sweep_silhouette, stability_pairs, quiet, db,
 
     no_charts, charts_dir = options.pop("no_charts"), options.pop("charts_dir")
     ctx.invoke(ingest, path=path, db=db)
-    if k_range.lower() != "none":
-        ctx.invoke(sweep, k_range=k_range, no_silhouette=not sweep_silhouette,
-                   stability_pairs=stability_pairs, gap=False, gap_refs=None, quiet=quiet,
-                   db=db, **options)  # fmt: skip
-    ctx.invoke(cluster, k=k, repeat_run=None, no_charts=no_charts, charts_dir=charts_dir,
-               quiet=quiet, db=db, **options)  # fmt: skip
+    with after_commit("the ingest", "the analysis not finished"):
+        if k_range.lower() != "none":
+            ctx.invoke(sweep, k_range=k_range, no_silhouette=not sweep_silhouette,
+                       stability_pairs=stability_pairs, gap=False, gap_refs=None, quiet=quiet,
+                       db=db, **options)  # fmt: skip
+        ctx.invoke(cluster, k=k, repeat_run=None, no_charts=no_charts, charts_dir=charts_dir,
+                   quiet=quiet, db=db, **options)  # fmt: skip

@@ -103,8 +103,9 @@ def ingest(
     done = False
     con = warehouse.connect(db, create=True)
     try:
-        with warehouse.atomic(con):
+        with warehouse.atomic(con) as commit:
             ingest_id, rows, summary = _replace_data(con, path, fmt, plan, sha256, started)
+            commit.what = f"ingest {ingest_id} ({rows} rows)"
         done = True
     except duckdb.OutOfMemoryException:
         raise  # not the file's fault: the API's edge says to raise SPOTCLUST_MEMORY_LIMIT

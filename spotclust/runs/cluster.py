@@ -61,8 +61,9 @@ def run(
 
         stage("write")
         t = time.perf_counter()
-        with warehouse.atomic(con):
+        with warehouse.atomic(con) as commit:
             run_id = con.execute("SELECT nextval('run_id_seq')").fetchone()[0]
+            commit.what = f"run {run_id}"
             write_run(con, run_id, config, source, ids, model, measured, ingest)
             timings["write"] = time.perf_counter() - t
             timings["total"] = time.perf_counter() - t_start

@@ -73,8 +73,9 @@ def _write(
 ) -> int:  # fmt: skip
     """All rows of the sweep in one transaction; returns the new sweep_id."""
     created = datetime.now(UTC)
-    with warehouse.atomic(con):
+    with warehouse.atomic(con) as commit:
         sweep_id = con.execute("SELECT nextval('sweep_id_seq')").fetchone()[0]
+        commit.what = f"sweep {sweep_id}"
         for r in result.rows:
             insert_record(
                 con,

@@ -8,6 +8,7 @@ from spotclust.warehouse.connection import (
     default_db_path,
     memory_limit,
     quote_identifier,
+    recording_commits,
 )
 from spotclust.warehouse.query import run_query
 from spotclust.warehouse.schema import (
@@ -28,6 +29,7 @@ __all__ = [
     "connect",
     "connection",
     "default_db_path",
+    "recording_commits",
     "ensure_schema",
     "list_relations",
     "memory_limit",

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 
 import duckdb
@@ -84,23 +87,70 @@ def connection(path: str | Path | None = None, **options) -> Iterator[duckdb.Duc
         con.close()
 
 
+class Commit:
+    """What a transaction commits, named for the line that reports it ('run 7')."""
+
+    def __init__(self) -> None:
+        self.what = "the transaction"
+
+
+# The commits made in the current API call (see recording_commits), newest last.
+_commits: ContextVar[list[str] | None] = ContextVar("spotclust_commits", default=None)
+
+
 @contextmanager
-def atomic(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+def recording_commits() -> Iterator[list[str]]:
+    """Collect what every atomic() block inside commits, so that a fault after a commit can
+    be reported as such instead of as a failure that changed nothing."""
+    commits: list[str] = []
+    token = _commits.set(commits)
+    try:
+        yield commits
+    finally:
+        _commits.reset(token)
+
+
+@contextmanager
+def atomic(con: duckdb.DuckDBPyConnection) -> Iterator[Commit]:
     """All or nothing: commit if the block finishes, roll back on any exception.
 
-    Inside a transaction that is already open (ingest's, say) the block joins it, and the
-    outer transaction decides.
+    The block may name what it commits (`commit.what = f"run {run_id}"`). Ctrl-C during the
+    COMMIT itself is held until the COMMIT has finished, then raised: the work is in, and
+    the caller can say so. Inside a transaction that is already open (ingest's, say) the
+    block joins it, and the outer transaction decides.
     """
+    commit = Commit()
     if in_transaction(con):
-        yield con
+        yield commit
         return
     con.execute("BEGIN TRANSACTION")
     try:
-        yield con
+        yield commit
     except BaseException:
         con.execute("ROLLBACK")
         raise
-    con.execute("COMMIT")
+    with _interrupts_held() as interrupted:
+        con.execute("COMMIT")
+        if (made := _commits.get()) is not None:
+            made.append(commit.what)
+    if interrupted:
+        raise KeyboardInterrupt
+
+
+@contextmanager
+def _interrupts_held() -> Iterator[list[int]]:
+    """Ctrl-C (SIGINT) is noted instead of raised inside the block; the list says if it came.
+    Only the main thread can set signal handlers; elsewhere the block runs as it is."""
+    noted: list[int] = []
+    previous = signal.getsignal(signal.SIGINT)
+    if previous is None or threading.current_thread() is not threading.main_thread():
+        yield noted  # a handler not set from Python could not be put back
+        return
+    signal.signal(signal.SIGINT, lambda signum, frame: noted.append(signum))
+    try:
+        yield noted
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def in_transaction(con: duckdb.DuckDBPyConnection) -> bool:

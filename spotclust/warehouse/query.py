@@ -27,7 +27,8 @@ def run_query(
         try:
             if not write:
                 return _fetch(con.execute(sql, params or {}))
-            with atomic(con):
+            with atomic(con) as commit:
+                commit.what = "the SQL"
                 return _fetch(con.execute(sql, params or {}))
         except duckdb.Error as exc:
             raise WarehouseError(explain_query_error(str(exc), write)) from exc

@@ -188,8 +188,10 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
                 f"(it holds {', '.join(others[:5])}"
                 f"{', ...' if len(others) > 5 else ''}): pass --db with another path"
             )
-    with atomic(con):
+    with atomic(con) as commit:
+        commit.what = f"the upgrade of the warehouse to schema version {SCHEMA_VERSION}"
         if found is None:
+            commit.what = "a new, empty warehouse"
             _create_tables(con)
         else:
             for version in range(found + 1, SCHEMA_VERSION + 1):
