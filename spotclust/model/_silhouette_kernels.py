@@ -110,9 +110,15 @@ from numba import njit, prange
 # no Python-style division-by-zero checks in the loops (none can happen).
 _FASTMATH = {"reassoc", "contract"}
 _TINY_F32 = np.float32(2.0**-100)
+# cache=True raises at import where numba can write no cache folder ($NUMBA_CACHE_DIR, the
+# package's __pycache__, the user's ~/.cache/numba): then each process compiles the kernels.
+try:
+    _CACHE = bool(njit(cache=True)(lambda: None))  # looks for a folder as the kernels do
+except RuntimeError:  # "cannot cache function ...: no locator available"
+    _CACHE = False
 
 
-@njit(cache=True, fastmath=_FASTMATH, error_model="numpy", inline="always")
+@njit(cache=_CACHE, fastmath=_FASTMATH, error_model="numpy", inline="always")
 def _sqrt(q):
     """sqrt(q) for 0 <= q < 2^127 via a float32 square root and one float64 Newton step.
 
@@ -125,7 +131,7 @@ def _sqrt(q):
     return y + (q - y * y) * np.float64(h)
 
 
-@njit(cache=True, fastmath=_FASTMATH, error_model="numpy", inline="always")
+@njit(cache=_CACHE, fastmath=_FASTMATH, error_model="numpy", inline="always")
 def _sum_2d(x, y, xi, yi, exact):
     """Sum of distances from (xi, yi) to the points (x, y); IEEE sqrt if ``exact``."""
     s = 0.0
@@ -142,7 +148,7 @@ def _sum_2d(x, y, xi, yi, exact):
     return s
 
 
-@njit(cache=True, fastmath=_FASTMATH, error_model="numpy", inline="always")
+@njit(cache=_CACHE, fastmath=_FASTMATH, error_model="numpy", inline="always")
 def _sum_col_2d(x, y, col, xi, yi):
     """Like _sum_2d (fast sqrt), also adding each distance to col."""
     s = 0.0
@@ -155,7 +161,7 @@ def _sum_col_2d(x, y, col, xi, yi):
     return s
 
 
-@njit(cache=True, fastmath=_FASTMATH, error_model="numpy", inline="always")
+@njit(cache=_CACHE, fastmath=_FASTMATH, error_model="numpy", inline="always")
 def _squares_nd(cc, jb, je, ci, t):
     """t[:je - jb] = squared distances from the point ci (d,) to columns jb:je of cc."""
     length = je - jb
@@ -172,7 +178,7 @@ def _squares_nd(cc, jb, je, ci, t):
             t[jj] += diff * diff
 
 
-@njit(cache=True, fastmath=_FASTMATH, error_model="numpy", inline="always")
+@njit(cache=_CACHE, fastmath=_FASTMATH, error_model="numpy", inline="always")
 def _sum_nd(t, exact):
     s = 0.0
     if exact:
@@ -184,7 +190,7 @@ def _sum_nd(t, exact):
     return s
 
 
-@njit(cache=True, fastmath=_FASTMATH, error_model="numpy", inline="always")
+@njit(cache=_CACHE, fastmath=_FASTMATH, error_model="numpy", inline="always")
 def _sum_col_nd(t, col):
     s = 0.0
     for jj in range(t.shape[0]):
@@ -194,7 +200,7 @@ def _sum_col_nd(t, col):
     return s
 
 
-@njit(parallel=True, cache=True, fastmath=_FASTMATH, error_model="numpy")
+@njit(parallel=True, cache=_CACHE, fastmath=_FASTMATH, error_model="numpy")
 def _tile_sums(coords, pool, tiles, thread_ptr, thread_tiles, k, tile):
     """Distance sums over planned tiles; returns S (k, n) (zero where nothing was planned).
 
@@ -257,7 +263,7 @@ def _tile_sums(coords, pool, tiles, thread_ptr, thread_tiles, k, tile):
     return out
 
 
-@njit(parallel=True, cache=True, fastmath=_FASTMATH, error_model="numpy")
+@njit(parallel=True, cache=_CACHE, fastmath=_FASTMATH, error_model="numpy")
 def _symmetric_sums(coords, lab, starts, tile, nthreads):
     """S[c, i] = sum of distances from sorted point i to all of cluster c (no pruning).
 
@@ -326,7 +332,7 @@ def _symmetric_sums(coords, lab, starts, tile, nthreads):
     return out
 
 
-@njit(parallel=True, cache=True, fastmath=_FASTMATH, error_model="numpy")
+@njit(parallel=True, cache=_CACHE, fastmath=_FASTMATH, error_model="numpy")
 def _row_sums(coords, starts, queries, need, exact, block):
     """out[q, c] = sum of distances from sorted point queries[q] to all of cluster c,
     for the clusters with need[q, c] (0 elsewhere). IEEE sqrt if ``exact``."""
@@ -353,7 +359,7 @@ def _row_sums(coords, starts, queries, need, exact, block):
     return out
 
 
-@njit(parallel=True, cache=True, error_model="numpy")
+@njit(parallel=True, cache=_CACHE, error_model="numpy")
 def _candidates(coords, lab, counts, queries, cell_cluster, cell_n, cell_mu, cell_r, cell_v, tol):
     """need[q, c]: point queries[q] needs the exact S(i, c) (module docstring, step 1).
 
