@@ -24,6 +24,7 @@ import altair as alt
 
 from spotclust.charts.registry import ChartEntry, build_charts
 from spotclust.errors import ConfigError
+from spotclust.whole_file import write_whole
 
 FORMATS = ("html", "png", "svg")
 EMBED_OPTIONS = {
@@ -206,19 +207,7 @@ def _write_chart(chart, entry: ChartEntry, path: Path, fmt: str, run_id: int) ->
         else:
             chart.save(str(partial), format="png", scale_factor=2)
 
-    _replace(path, write)
-
-
-def _replace(path: Path, write) -> None:
-    """Write a page beside path, then rename it over path: a page is whole or absent, never
-    cut short (a full disk left 0-byte pages)."""
-    partial = path.with_name(f".{path.name}.partial")
-    try:
-        write(partial)
-        os.replace(partial, path)
-    except OSError as exc:
-        partial.unlink(missing_ok=True)
-        raise ConfigError(f"cannot write {path}: {exc.strerror or exc}; pass --out") from exc
+    write_whole(path, write, "; pass --out")
 
 
 def save_all(
@@ -245,5 +234,6 @@ def save_all(
         _write_chart(chart, entry, out / filename, fmt, run["run_id"])
         pages.append((entry, filename))
     index = out / "index.html"
-    _replace(index, lambda partial: partial.write_text(index_page(run, pages, fmt), "utf-8"))
+    page = index_page(run, pages, fmt)
+    write_whole(index, lambda partial: partial.write_text(page, "utf-8"), "; pass --out")
     return index

@@ -21,6 +21,7 @@ from spotclust.errors import ConfigError
 from spotclust.model.config import BATCH_ROWS
 from spotclust.runs.resolve import check_run_data, resolve_run
 from spotclust.warehouse import connection, read_sql
+from spotclust.whole_file import write_whole
 
 FORMATS = ("parquet", "csv")
 SUFFIXES = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv"}
@@ -79,10 +80,10 @@ def _check_writable(out: Path) -> None:
 
 
 def _write(reader: pa.RecordBatchReader, out: Path, fmt: str) -> int:
-    """Write the batches to a hidden file next to out, then rename it: no half-written out."""
-    partial = out.with_name(f".{out.name}.partial")
-    rows = 0
-    try:
+    """Write the batches, whole or not at all (write_whole); returns the rows written."""
+
+    def write(partial: Path) -> int:
+        rows = 0
         if fmt == "parquet":
             with pq.ParquetWriter(partial, reader.schema) as writer:
                 for batch in reader:
@@ -94,12 +95,9 @@ def _write(reader: pa.RecordBatchReader, out: Path, fmt: str) -> int:
                 for batch in reader:
                     writer.write_batch(_csv_batch(batch, schema))
                     rows += batch.num_rows
-        partial.replace(out)
-    except OSError as exc:
-        partial.unlink(missing_ok=True)
-        reason = exc.strerror or str(exc).splitlines()[0]
-        raise ConfigError(f"cannot write {out}: {reason}") from exc
-    return rows
+        return rows
+
+    return write_whole(out, write)
 
 
 def _csv_schema(schema: pa.Schema) -> pa.Schema:

@@ -17,6 +17,7 @@ from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 from spotclust.errors import ConfigError
 from spotclust.runs.resolve import resolve_run
 from spotclust.warehouse import connection, read_sql
+from spotclust.whole_file import write_whole
 
 CONTINGENCY_COLUMNS = ("cluster_a", "cluster_b", "tracks", "share_of_a", "share_of_b")
 
@@ -99,7 +100,7 @@ def save_chart(comparison: Comparison, out: str | Path | None = None) -> Path:
     )
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(page, encoding="utf-8")
     except OSError as exc:
-        raise ConfigError(f"cannot write {out}: {exc.strerror}; pass --out") from exc
+        raise ConfigError(f"cannot create {out.parent}: {exc.strerror}; pass --out") from exc
+    write_whole(out, lambda partial: partial.write_text(page, encoding="utf-8"), "; pass --out")
     return out

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import contextlib
 import gzip
-import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from spotclust.errors import ConfigError
 from spotclust.files.ingest import COLUMN_TYPES
 from spotclust.files.synth.draw import CHUNK_ROWS, draw_chunk
 from spotclust.files.synth.fit import GenreModel, fit_model
+from spotclust.whole_file import write_whole
 
 FORMATS = ("csv", "csv.gz", "parquet")
 
@@ -63,16 +63,11 @@ def synthesize(
     if not out.parent.is_dir():
         raise ConfigError(f"{out.parent} is not a directory: create it first")
     model = fit_model(source)
-    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
-    try:
-        chunks = _chunks(model, int(rows), int(seed), on_chunk)
-        if fmt == "parquet":
-            _write_parquet(chunks, tmp)
-        else:
-            _write_csv(chunks, tmp, gzipped=fmt == "csv.gz")
-        tmp.replace(out)
-    finally:
-        tmp.unlink(missing_ok=True)
+    chunks = _chunks(model, int(rows), int(seed), on_chunk)
+    if fmt == "parquet":
+        write_whole(out, lambda partial: _write_parquet(chunks, partial))
+    else:
+        write_whole(out, lambda partial: _write_csv(chunks, partial, gzipped=fmt == "csv.gz"))
     return out
 
 
