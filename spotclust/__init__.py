@@ -25,6 +25,7 @@ _PUBLIC = {
     **{
         name: "spotclust.api"
         for name in (
+            "check",
             "cluster",
             "compare",
             "compare_chart",
@@ -33,6 +34,7 @@ _PUBLIC = {
             "ingest",
             "place",
             "query",
+            "query_batches",
             "read_column_map",
             "repeat",
             "shipped_dataset",
@@ -71,6 +73,7 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # what the names are, for editors and type checkers
     from spotclust.api import (  # noqa: F401
+        check,
         cluster,
         compare,
         compare_chart,
@@ -79,6 +82,7 @@ if TYPE_CHECKING:  # what the names are, for editors and type checkers
         ingest,
         place,
         query,
+        query_batches,
         read_column_map,
         repeat,
         shipped_dataset,

@@ -11,7 +11,8 @@ numba, altair) only when it needs it, so `import spotclust` stays fast.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -139,6 +140,55 @@ def query(
     return run_query(sql, params, db, write=write, external_access=external_access)
 
 
+@contextmanager
+def query_batches(
+    sql: str,
+    params: dict[str, Any] | None = None,
+    db: Db = None,
+    *,
+    write: bool = False,
+    external_access: bool = False,
+    batch_rows: int = 10_000,
+) -> Iterator[tuple[list[str], Iterator[list[tuple]]]]:
+    """query(), its rows read a batch at a time while the block runs, in flat memory::
+
+        with spotclust.query_batches("SELECT * FROM tracks") as (columns, batches):
+            for batch in batches:  # lists of at most batch_rows tuples
+                ...
+
+    With write, the transaction commits when the block ends (rolls back if it raises).
+    """
+    from spotclust.warehouse import stream_query
+
+    with (
+        _translated_block(),
+        stream_query(
+            sql, params, db, write=write, external_access=external_access, batch_rows=batch_rows
+        ) as (columns, batches),
+    ):
+        yield columns, batches
+
+
+@contextmanager
+def _translated_block() -> Iterator[None]:
+    """What _translated does for a call, for a block (query_batches'): only SpotclustError,
+    and a failure or Ctrl-C after a commit raised as CommittedError."""
+    with recording_commits() as commits:
+        try:
+            with translated():
+                yield
+        except CommittedError:
+            raise
+        except KeyboardInterrupt:
+            if commits:
+                raise CommittedError(commits[-1], "then interrupted (Ctrl-C)") from None
+            raise
+        except SpotclustError as exc:
+            if commits:
+                raise CommittedError(commits[-1], f"then: {exc}") from exc
+            raise
+
+
 @_translated
 def tables(db: Db = None) -> list[tuple[str, str, int | None, str]]:
     """(name, 'table' | 'view', rows, description) of everything a user can query."""
@@ -223,3 +273,12 @@ def shipped_dataset() -> Path:
     from spotclust.files.ingest import shipped_dataset as path
 
     return path()
+
+
+@_translated
+def check(db: Db = None):
+    """Verify the warehouse end to end, read-only -> CheckReport (findings, problems): it
+    opens, its schema version, every table and view reads to its end, and the rows agree."""
+    from spotclust.warehouse.check import check as run_check
+
+    return run_check(db)

@@ -36,6 +36,13 @@ CREATE OR REPLACE TEMP MACRO as_integer(x) AS
             THEN TRY_CAST(as_double(x) AS BIGINT)
     END;
 
+-- as_fraction(x) -> DOUBLE: a finite number with a fractional part, as as_double reads it
+-- ('1.5', '-0.25', '6.35e1'); NULL for a whole number ('63', '63.0'), NaN, Infinity and
+-- anything else. Ingest keeps such a value in a whole-number column (popularity 1.5) as it
+-- is, for cleaning to set its row aside: never rounded, never a reason to refuse the file.
+CREATE OR REPLACE TEMP MACRO as_fraction(x) AS
+    CASE WHEN isfinite(as_double(x)) AND as_double(x) <> trunc(as_double(x)) THEN as_double(x) END;
+
 -- as_boolean(x) -> BOOLEAN, case-insensitive: 'true', 't', 'yes', 'y', '1', '1.0' -> true;
 -- 'false', 'f', 'no', 'n', '0', '0.0' -> false (so Python's 'True'/'False' too).
 CREATE OR REPLACE TEMP MACRO as_boolean(x) AS

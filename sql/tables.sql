@@ -25,7 +25,9 @@ CREATE TABLE IF NOT EXISTS ingests (
 );
 COMMENT ON TABLE ingests IS 'One row per ingest: source file, its sha256, rows, when, spotclust version, shape and column mapping';
 
--- The file as loaded, typed; replaced whole by each ingest.
+-- The file as loaded, typed; replaced whole by each ingest. The whole-number columns
+-- (popularity, duration_ms, key, mode, time_signature) are DOUBLE so that a value such as
+-- 1.5 arrives as it is: cleaning sets its row aside (sql/cleaning), nothing rounds it.
 CREATE TABLE IF NOT EXISTS raw_tracks (
     row_number       BIGINT NOT NULL,   -- 1-based position of the data row in the file
     source_index     BIGINT,            -- the file's unnamed index column, when it has one
@@ -33,21 +35,21 @@ CREATE TABLE IF NOT EXISTS raw_tracks (
     artists          VARCHAR,
     album_name       VARCHAR,
     track_name       VARCHAR,
-    popularity       INTEGER,
-    duration_ms      BIGINT,
+    popularity       DOUBLE,
+    duration_ms      DOUBLE,
     explicit         BOOLEAN,
     danceability     DOUBLE,
     energy           DOUBLE,
-    "key"            INTEGER,
+    "key"            DOUBLE,
     loudness         DOUBLE,
-    "mode"           INTEGER,
+    "mode"           DOUBLE,
     speechiness      DOUBLE,
     acousticness     DOUBLE,
     instrumentalness DOUBLE,
     liveness         DOUBLE,
     valence          DOUBLE,
     tempo            DOUBLE,
-    time_signature   INTEGER,
+    time_signature   DOUBLE,
     track_genre      VARCHAR,
     ingest_id        INTEGER NOT NULL,
     genre_list       VARCHAR[],         -- every genre of the row, when the file lists several

@@ -331,6 +331,7 @@ def test_run_does_the_whole_analysis_in_one_command(tmp_path, run_cli, query):
     assert (pages / "index.html").exists() and "suggested k = 3" in result.output
     skipped = run_cli("run", source, "--sweep", "none", "--no-charts", "--db", db)
     assert skipped.exit_code == 0, skipped.output
-    assert query(db, "SELECT count(*) FROM ingests") == [(2,)]
+    assert "already ingested" in skipped.output  # the same file: its data is there
+    assert query(db, "SELECT count(*) FROM ingests") == [(1,)]
     assert query(db, "SELECT count(DISTINCT sweep_id) FROM sweeps") == [(1,)]
     assert query(db, "SELECT count(*) FROM runs") == [(2,)]

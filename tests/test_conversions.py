@@ -23,6 +23,7 @@ MACROS = {
     "as_text": "VARCHAR",
     "as_double": "DOUBLE",
     "as_integer": "BIGINT",
+    "as_fraction": "DOUBLE",
     "as_boolean": "BOOLEAN",
     "as_key": "INTEGER",
     "as_mode": "INTEGER",
@@ -197,6 +198,33 @@ INTEGER = [
 @pytest.mark.parametrize(("value", "expected"), INTEGER)
 def test_as_integer(con, value, expected):
     assert convert(con, "as_integer", value) == expected
+
+
+# --- as_fraction -------------------------------------------------------------------------------
+
+FRACTION = [  # what as_integer refuses as a fraction, kept as it is (cleaning sets it aside)
+    ("63.5", 63.5),
+    ("1.5", 1.5),
+    ("2.5", 2.5),
+    ("-0.5", -0.5),
+    (" 0.25 ", 0.25),
+    ("1.5e0", 1.5),
+    ("6.35e1", 63.5),
+    ("63", None),  # whole numbers are as_integer's
+    ("63.0", None),
+    ("1e19", None),
+    ("nan", None),
+    ("inf", None),
+    ("-inf", None),
+    ("abc", None),
+    ("1,5", None),
+    ("3/4", None),
+]
+
+
+@pytest.mark.parametrize(("value", "expected"), FRACTION)
+def test_as_fraction(con, value, expected):
+    assert convert(con, "as_fraction", value) == expected
 
 
 # --- as_boolean --------------------------------------------------------------------------------

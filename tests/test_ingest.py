@@ -403,22 +403,40 @@ def test_default_warehouse_is_under_the_cwd_subprocess(tmp_path, small_csv, quer
 # ======================================================================== other shapes of input
 
 
-def test_reingest_replaces_raw_tracks_and_adds_an_ingests_row(
-    tmp_path, small, small_db, make_csv, run_cli, query
+def test_reingesting_the_same_file_changes_nothing_other_data_replaces_it(
+    tmp_path, small, small_db, small_csv, make_csv, run_cli, query, snapshot
 ):
     [first] = query(small_db, "SELECT ingest_id, source_path, source_sha256, rows FROM ingests")
     assert first[0] == 1 and first[3] == 60
     assert first[2] == hashlib.sha256(Path(first[1]).read_bytes()).hexdigest()
+    # the same file, and the same content under another name: nothing is written at all
+    before, content = snapshot(small_db), small_db.read_bytes()
+    for same in (Path(first[1]), small_csv):
+        run = ingest_ok(run_cli, same, small_db)
+        assert run.stdout.strip() == (
+            f"already ingested: {same} has the same content as ingest 1; nothing changed"
+        )
+        assert snapshot(small_db) == before
+        assert small_db.read_bytes() == content
+    # the same file read another way (its genre from another column) is an ingest
+    assert_succeeded(run_cli("ingest", small_csv, "--label-column", "album_name", "--db", small_db))
+    assert query(small_db, "SELECT max(ingest_id), count(*) FROM ingests") == [(2, 2)]
+    ingest_ok(run_cli, small_csv, small_db)  # and back: not the latest ingest's reading
+    assert query(small_db, "SELECT max(ingest_id), count(*) FROM ingests") == [(3, 3)]
+    first = (3, str(small_csv.resolve()), first[2], 60)
+    # other data replaces the rows and adds an ingests row
     second = make_csv(tmp_path / "second.csv", small.header, small.rows[:20])
     ingest_ok(run_cli, second, small_db)
     assert query(small_db, "SELECT count(*), min(ingest_id), max(ingest_id) FROM raw_tracks") == [
-        (20, 2, 2)
+        (20, 4, 4)
     ]
     assert query(
-        small_db, "SELECT ingest_id, source_path, source_sha256, rows FROM ingests ORDER BY 1"
+        small_db,
+        "SELECT ingest_id, source_path, source_sha256, rows FROM ingests "
+        "WHERE ingest_id >= 3 ORDER BY 1",
     ) == [
         first,
-        (2, str(second.resolve()), hashlib.sha256(second.read_bytes()).hexdigest(), 20),
+        (4, str(second.resolve()), hashlib.sha256(second.read_bytes()).hexdigest(), 20),
     ]
     assert raw_rows(query, small_db) == [
         (i + 1, *(typed(c, v) for c, v in zip(COLUMNS, r[1:], strict=True)))

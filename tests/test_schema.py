@@ -10,7 +10,8 @@ left them:
   cluster_labels, sweeps without the evidence columns added since;
 * version 1, models as tables: the same once row_checks, tracks and track_genres were
   materialized (feature_correlations still a view), as spotclust left it at 65c8818;
-* version 2: row_checks a copy of every file row's values with its checks (f6adea2).
+* version 2: row_checks a copy of every file row's values with its checks (f6adea2);
+* version 4: raw_tracks' whole-number columns INTEGER and BIGINT (rounding a fraction).
 """
 
 from __future__ import annotations
@@ -71,6 +72,7 @@ LAYOUTS = {
     2: "b64f01465b013314283ec5940b3f88730217ac9d95e0c544f170298af9fa6a9d",
     3: "f53435c52a0af4e9cedf5fc486d82ca112eb6ac398e203140515cf667c55688a",
     4: "cc9867d3a00053ed3a7d31f25d16d26d24ae671b326954a835367f843eee385f",
+    5: "1e286dfde23aec92a19daf693e0cd2c4c921a31c2a914c594f025751543bb833",
 }
 # Columns a model kept across versions: compared before and after an upgrade.
 ROW_CHECKS_KEPT = "row_number, has_missing, problems, is_duplicate"
@@ -163,9 +165,33 @@ def _without_genre_lists(sql: str) -> str:
     return "\n".join(lines)
 
 
+# raw_tracks' whole-number columns and their types before version 5 (DOUBLE since).
+V4_WHOLE_NUMBERS = {
+    "popularity": "INTEGER",
+    "duration_ms": "BIGINT",
+    "key": "INTEGER",
+    "mode": "INTEGER",
+    "time_signature": "INTEGER",
+}
+
+
+def make_version_4(db: Path) -> None:
+    """Turn a current warehouse into what a version-4 spotclust left: raw_tracks' whole-number
+    columns INTEGER and BIGINT (the fixture's values are whole: they convert exactly)."""
+    con = _con(db, read_only=False)
+    try:
+        for column, sql_type in V4_WHOLE_NUMBERS.items():
+            con.execute(f'ALTER TABLE raw_tracks ALTER COLUMN "{column}" TYPE {sql_type}')
+        con.execute("UPDATE spotclust_meta SET value = '4' WHERE key = 'schema_version'")
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+
+
 def make_version_3(db: Path) -> None:
     """Turn a current warehouse into what a version-3 spotclust left: no shapes, mappings,
     genre lists or kept columns (stg_tracks without genre_list)."""
+    make_version_4(db)
     con = _con(db, read_only=False)
     try:
         for table, columns in V4_COLUMNS.items():
@@ -260,6 +286,7 @@ def fresh(tmp_path, clustered_template) -> Path:
 
 OLD_LAYOUTS = {
     "version 0": lambda db: make_version_0(db),
+    "version 4": lambda db: make_version_4(db),
     "version 3": lambda db: make_version_3(db),
     "version 2": lambda db: make_version_2(db),
     "version 1, models as views": lambda db: make_version_1(db, models_as_views=True),
@@ -301,7 +328,7 @@ def test_the_layout_of_this_version_is_recorded(fresh):
 
 def test_the_rebuilt_old_layouts_are_old(older):
     version = _version(older)
-    if version in (2, 3):  # the very layout that version recorded
+    if version in (2, 3, 4):  # the very layout that version recorded
         assert layout_hash(older) == LAYOUTS[version]
         return
     got = layout(older)

@@ -11,7 +11,7 @@ import sys
 import click
 
 from spotclust import CommittedError, SpotclustError, __version__
-from spotclust.cli import data, results, runs
+from spotclust.cli import data, maintenance, results, runs
 from spotclust.cli.options import FailedAfterCommit
 from spotclust.output import terminal_text
 
@@ -69,6 +69,7 @@ for command in (
     data.export,
     data.synth,
     runs.run_all,
+    maintenance.check,
 ):
     cli.add_command(command)
 

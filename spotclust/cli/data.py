@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import sys
+from collections.abc import Iterable
+
 import click
 
 import spotclust
 from spotclust.cli.options import after_commit, db_option, echo, format_option, guess_type
-from spotclust.output import render
+from spotclust.output import render, stream, terminal_text
 
 
 def ingest_options(command):
@@ -54,6 +58,12 @@ def ingest(path, column_map, mapping_file, label_column, db):
         path, db, column_map=spotclust.read_column_map(column_map, mapping_file),
         label_column=label_column,
     )  # fmt: skip
+    if result.unchanged:
+        echo(
+            f"already ingested: {result.source} has the same content as ingest "
+            f"{result.ingest_id}; nothing changed"
+        )
+        return
     with after_commit(f"ingest {result.ingest_id}", "the result not printed"):
         _print_ingest(result)
 
@@ -106,13 +116,36 @@ def _print_ingest(result) -> None:
 def sql(query, params, write, allow_external, fmt, db):
     """Run QUERY on the warehouse (read-only unless --write).
 
+    csv, json and markdown print every row as it comes; a table shows the first 1,000 rows
+    and counts the rest.
+
     Example: spotclust sql "SELECT genre, count(*) FROM tracks WHERE popularity > $p
     GROUP BY genre" -p p 80
     """
     bound = {name: guess_type(value) for name, value in params}
-    columns, rows = spotclust.query(query, bound, db, write=write, external_access=allow_external)
-    if columns:
-        echo(render(columns, rows, fmt))
+    batched = spotclust.query_batches(query, bound, db, write=write, external_access=allow_external)
+    with batched as (columns, batches):
+        if columns:  # printed inside the query's transaction: with --write, all or nothing
+            _print_chunks(stream(columns, batches, fmt), write)
+
+
+def _print_chunks(chunks: Iterable[str], write: bool) -> None:
+    """Print each chunk as it comes. A reader that stops early (`| head`) ends the printing
+    quietly, and --write keeps its changes (every statement had run); any other failure to
+    write the output is an error, and --write changes nothing."""
+    try:
+        for chunk in chunks:
+            click.echo(terminal_text(chunk), nl=False)
+    except BrokenPipeError:
+        # What is left in the buffer goes to /dev/null, not into an error at exit.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except OSError as exc:
+        kept = "; nothing was changed" if write else ""
+        raise click.ClickException(
+            f"cannot write the output: {exc.strerror or exc}{kept}"
+        ) from None
 
 
 @click.command()

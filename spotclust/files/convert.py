@@ -34,17 +34,35 @@ def prepare(con: duckdb.DuckDBPyConnection, path: Path, fmt: str) -> list[str]:
     return [d[0] for d in con.execute("SELECT * FROM source_rows LIMIT 0").description][1:]
 
 
+# Canonical columns of whole numbers (raw_tracks keeps them as DOUBLE).
+WHOLE_NUMBER_COLUMNS = ("popularity", "duration_ms", "key", "mode", "time_signature")
+
+
 def converted(mapping: Mapping, column: str) -> str:
     """The SQL expression of a canonical column, from the file's column it maps to."""
     macro = CONVERSIONS[column][0]
     return f"{macro}({quote_identifier(mapping.columns[column])})"
 
 
-def check_values(con: duckdb.DuckDBPyConnection, where: str, mapping: Mapping) -> None:
-    """The first value of each column that does not convert, in one pass over the file."""
+def loaded(mapping: Mapping, column: str) -> str:
+    """converted(), but a number with a fraction in a whole-number column (popularity 1.5)
+    is kept as it is: ingest's cleaning sets its row aside, as it does for the shipped
+    shape (never rounded, never a reason to refuse the file)."""
+    if column not in WHOLE_NUMBER_COLUMNS:
+        return converted(mapping, column)
+    header = quote_identifier(mapping.columns[column])
+    return f"coalesce({converted(mapping, column)}, as_fraction({header}))"
+
+
+def check_values(
+    con: duckdb.DuckDBPyConnection, where: str, mapping: Mapping, fractions: bool = False
+) -> None:
+    """The first value of each column that does not convert, in one pass over the file.
+    fractions: a whole-number column's value with a fraction is no error (see loaded())."""
+    convert = loaded if fractions else converted
     firsts = [
         f"min(row_number) FILTER (WHERE trim({quote_identifier(header)}) <> '' "
-        f"AND {converted(mapping, column)} IS NULL)"
+        f"AND {convert(mapping, column)} IS NULL)"
         for column, header in mapping.columns.items()
     ]
     [rows] = con.execute(f"SELECT {', '.join(firsts)} FROM source_rows").fetchall()
@@ -109,12 +127,15 @@ def unit_scales(con: duckdb.DuckDBPyConnection, where: str, mapping: Mapping) ->
     return scales
 
 
-def select_canonical(mapping: Mapping, scales: dict[str, float]) -> tuple[str, dict]:
+def select_canonical(
+    mapping: Mapping, scales: dict[str, float], fractions: bool = False
+) -> tuple[str, dict]:
     """SELECT of raw_tracks' columns from source_rows (absent ones stay NULL), and its
-    parameters."""
+    parameters. fractions: keep a whole-number column's fractions (see loaded())."""
+    convert = loaded if fractions else converted
     items = ["row_number"]
     for column in mapping.columns:
-        expression = converted(mapping, column)
+        expression = convert(mapping, column)
         if scales.get(column, 1.0) != 1.0:
             expression = f"{expression} / {scales[column]:g}"
         items.append(f"{expression} AS {quote_identifier(column)}")

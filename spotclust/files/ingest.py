@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import re
 import time
 from dataclasses import dataclass
@@ -23,10 +22,18 @@ from spotclust.files.convert import (
     unit_scales,
 )
 from spotclust.files.shapes import Mapping, choose_mapping, shapes
+from spotclust.files.source_file import (
+    blank_tail,
+    check_file,
+    detect_format,
+    sha256_of,
+    without_blank_tail,
+)
 from spotclust.warehouse import quote_identifier
-from spotclust.warehouse.errors import explain_load_error, explain_write_error
+from spotclust.warehouse.damage import refuse_damaged
+from spotclust.warehouse.errors import explain_load_error, explain_write_error, type_words
 
-# The Spotify Tracks columns and the types they are loaded as, in file order.
+# The Spotify Tracks columns and their types (as the tracks table has them), in file order.
 COLUMN_TYPES: dict[str, str] = {
     "track_id": "VARCHAR",
     "artists": "VARCHAR",
@@ -48,6 +55,14 @@ COLUMN_TYPES: dict[str, str] = {
     "tempo": "DOUBLE",
     "time_signature": "INTEGER",
     "track_genre": "VARCHAR",
+}
+# The types the complete shipped shape is read as: the whole-number columns as DOUBLE, so
+# that a value such as 1.5 reaches the row checks as it is and cleaning sets its row aside.
+# Read as INTEGER, DuckDB would round it on the way in: '1.5' and '2.5' in a CSV become 2
+# and 3, and 1.5 and 2.5 in a Parquet file 2 and 2 (sql/tables.sql keeps them DOUBLE).
+READ_TYPES: dict[str, str] = {
+    column: "DOUBLE" if sql_type in ("INTEGER", "BIGINT") else sql_type
+    for column, sql_type in COLUMN_TYPES.items()
 }
 _REPEATED = re.compile(r"(.+)_\d+")
 
@@ -72,6 +87,7 @@ class IngestResult:
     columns: dict[str, str] | None = None  # canonical column -> the file's column
     ignored: tuple[str, ...] = ()  # the file's columns spotclust keeps but does not use
     rescaled: tuple[str, ...] = ()  # 0..1 features the file had on 0..100
+    unchanged: bool = False  # the same content, read the same way, as ingest ingest_id: no-op
 
 
 def ingest(
@@ -85,18 +101,35 @@ def ingest(
     With no source, loads the shipped Spotify Tracks dataset. The file's shape is detected
     from its header (sql/shapes/); column_map (canonical column -> the file's column) names
     columns under other names; label_column picks the column used as the genre. On any
-    error the warehouse is left exactly as it was.
+    error the warehouse is left exactly as it was. The file the latest ingest loaded (the
+    same content, read the same way) again changes nothing (result.unchanged).
     """
+    path = Path(source) if source is not None else shipped_dataset()
+    check_file(path)
+    fmt = detect_format(path)
+    try:
+        return _ingest(path, fmt, db, column_map, label_column, read=path)
+    except InputFileError:
+        keep = None if fmt == "parquet" else blank_tail(path)
+        if keep is None:
+            raise
+    # Blank lines at the end that DuckDB's reader refuses (LF lines after CRLF rows, lines
+    # of spaces): read a copy of the file without them; path stays the file ingested.
+    with without_blank_tail(path, keep) as read:
+        return _ingest(path, fmt, db, column_map, label_column, read=read)
+
+
+def _ingest(path: Path, fmt: str, db, column_map, label_column, read: Path) -> IngestResult:
+    """ingest() of path, whose rows DuckDB reads from read (path, or a copy of it)."""
     started = datetime.now(UTC)
     t0 = time.perf_counter()
-    path = Path(source) if source is not None else shipped_dataset()
-    _check_file(path)
-    fmt = detect_format(path)
-    sha256 = _sha256(path)
+    sha256 = sha256_of(path)
 
     with duckdb.connect() as scratch:  # the file is read and checked before the warehouse
-        plan = _plan(scratch, path, fmt, column_map, label_column)
+        plan = _plan(scratch, path, fmt, column_map, label_column, read)
 
+    if (same := _already_ingested(db, sha256, plan)) is not None:
+        return _result(path, plan, *same, t0, unchanged=True)
     target = Path(db) if db is not None else warehouse.default_db_path()
     fresh = not target.exists()  # a failed first ingest must not leave an empty warehouse
     made = _missing_folders(target.parent)  # ... nor the folders made for it
@@ -112,7 +145,7 @@ def ingest(
     except duckdb.Error as exc:
         if problem := explain_write_error(target, str(exc)):
             raise WarehouseError(problem) from exc  # the warehouse's fault, not the file's
-        raise InputFileError(explain_load_error(path, str(exc))) from exc
+        raise InputFileError(explain_load_error(path, str(exc), read)) from exc
     finally:
         con.close()
         if fresh and not done:
@@ -121,6 +154,10 @@ def ingest(
             for folder in made:  # innermost first; only if nothing else was put there
                 with contextlib.suppress(OSError):
                     folder.rmdir()
+    return _result(path, plan, ingest_id, rows, summary, t0)
+
+
+def _result(path: Path, plan, ingest_id, rows, summary, t0, unchanged=False) -> IngestResult:
     distinct_tracks, genres, set_aside, clean_tracks = summary
     return IngestResult(
         ingest_id=ingest_id,
@@ -136,7 +173,46 @@ def ingest(
         columns=dict(plan.mapping.columns),
         ignored=tuple(plan.mapping.ignored),
         rescaled=tuple(f for f, scale in plan.scales.items() if scale != 1),
+        unchanged=unchanged,
     )
+
+
+def _already_ingested(db, sha256: str, plan) -> tuple[int, int, tuple] | None:
+    """(ingest_id, rows, summary) when the warehouse holds what ingesting this file would
+    write: its latest ingest loaded the same content (sha256), read the same way (shape,
+    column mapping, columns kept), with this spotclust, and its rows are all there. None
+    otherwise, also for no warehouse yet or one of an older layout (the ingest upgrades
+    it). Read-only: nothing is written to find out."""
+    target = Path(db) if db is not None else warehouse.default_db_path()
+    if not target.is_file():
+        return None
+    con = warehouse.connect(target, read_only=True)
+    try:
+        if warehouse.schema_version(con) != warehouse.SCHEMA_VERSION:
+            return None
+        latest = con.execute(
+            "SELECT ingest_id, rows, source_sha256, shape, column_mapping, ignored_columns, "
+            "spotclust_version FROM ingests ORDER BY ingest_id DESC LIMIT 1"
+        ).fetchall()
+        if not latest:
+            return None
+        ingest_id, rows, *how = latest[0]
+        mapping = plan.mapping
+        if how != [sha256, mapping.shape, mapping.columns, list(mapping.ignored), _version()]:
+            return None
+        [(loaded, from_it)] = con.execute(
+            "SELECT count(*), count(*) FILTER (WHERE ingest_id = $id) FROM raw_tracks",
+            {"id": ingest_id},
+        ).fetchall()
+        if loaded != rows or from_it != rows:  # rows deleted or added since (sql --write)
+            return None
+        [summary] = con.execute(warehouse.read_sql("queries/ingest_summary.sql")).fetchall()
+        refuse_damaged(con, target)  # "nothing changed" must not hide a damaged warehouse
+        return ingest_id, rows, summary
+    except duckdb.Error:
+        return None  # e.g. another application's DuckDB file: the ingest says what is wrong
+    finally:
+        con.close()
 
 
 @dataclass(frozen=True)
@@ -144,15 +220,18 @@ class _Plan:
     mapping: Mapping
     strict: bool  # the complete shipped shape: typed by DuckDB's reader, checked by it
     scales: dict[str, float]  # divisor of each 0..1 feature (100: published on 0..100)
+    read: Path  # the file DuckDB reads: the one given, or a copy without its blank tail
+    read_fmt: str  # ... and its format (a copy is plain CSV)
 
 
-def _plan(con, path: Path, fmt: str, column_map, label_column) -> _Plan:
+def _plan(con, path: Path, fmt: str, column_map, label_column, read: Path) -> _Plan:
     """The file's shape and mapping, and, for any but the complete shipped shape, every
     value checked (a scan of the file in memory, before the warehouse is touched)."""
+    read_fmt = fmt if read == path else detect_format(read)
     try:
-        headers = prepare(con, path, fmt)
+        headers = prepare(con, read, read_fmt)
     except duckdb.Error as exc:
-        raise InputFileError(explain_load_error(path, str(exc))) from exc
+        raise InputFileError(explain_load_error(path, str(exc), read)) from exc
     _check_repeated(path, headers)
     mapping = choose_mapping(str(path), headers, column_map, label_column)
     strict = (
@@ -163,12 +242,12 @@ def _plan(con, path: Path, fmt: str, column_map, label_column) -> _Plan:
         and not label_column
     )
     if strict:
-        return _Plan(mapping, True, {})
+        return _Plan(mapping, True, {}, read, read_fmt)
     try:
-        check_values(con, str(path), mapping)
-        return _Plan(mapping, False, unit_scales(con, str(path), mapping))
+        check_values(con, str(path), mapping, fractions=True)
+        return _Plan(mapping, False, unit_scales(con, str(path), mapping), read, read_fmt)
     except duckdb.Error as exc:
-        raise InputFileError(explain_load_error(path, str(exc))) from exc
+        raise InputFileError(explain_load_error(path, str(exc), read)) from exc
 
 
 def _check_repeated(path: Path, headers: list[str]) -> None:
@@ -191,10 +270,10 @@ def _replace_data(con, path: Path, fmt: str, plan: _Plan, sha256: str, started: 
     ingest_id = con.execute("SELECT nextval('ingest_id_seq')").fetchone()[0]
     con.execute("DELETE FROM raw_tracks")
     if plan.strict:
-        _load(con, path, fmt, plan.mapping.index_column, ingest_id)
+        _load(con, plan.read, plan.read_fmt, plan.mapping.index_column, ingest_id)
     else:
-        prepare(con, path, fmt)
-        sql, params = select_canonical(plan.mapping, plan.scales)
+        prepare(con, plan.read, plan.read_fmt)
+        sql, params = select_canonical(plan.mapping, plan.scales, fractions=True)
         con.execute(
             f"INSERT INTO raw_tracks BY NAME SELECT *, $ingest_id AS ingest_id FROM ({sql})",
             {**params, "ingest_id": ingest_id},
@@ -247,56 +326,6 @@ def _missing_folders(folder: Path) -> list[Path]:
     return missing
 
 
-def _check_file(path: Path) -> None:
-    """Refuse what cannot be a tracks file before opening it (a FIFO would block forever,
-    /dev/zero never ends)."""
-    try:
-        exists = path.exists()
-    except OSError as exc:  # e.g. a symbolic link loop: exists() raises ELOOP
-        raise InputFileError(f"cannot follow {path}: {exc.strerror}: check the path") from exc
-    if not exists and path.is_symlink():
-        raise InputFileError(
-            f"{path} is a symbolic link that leads nowhere (a loop, or a missing target): "
-            "check where it points"
-        )
-    if not exists:
-        raise InputFileError(f"no such file: {path}: check the path")
-    if path.is_dir():
-        raise InputFileError(f"{path} is a directory: give a CSV, .csv.gz or Parquet file")
-    if not path.is_file():
-        raise InputFileError(
-            f"{path} is not a regular file (a pipe, device or socket): save the data to a "
-            "file and ingest that"
-        )
-    try:
-        with path.open("rb") as f:
-            first = f.read(1)
-    except OSError as exc:
-        raise InputFileError(f"cannot read {path}: {exc.strerror}: check its permissions") from exc
-    if not first:
-        raise InputFileError(f"{path} is empty: give a file with a header row and data rows")
-
-
-def detect_format(path: Path) -> str:
-    """'parquet', 'csv.gz' or 'csv', from the file's first bytes."""
-    with path.open("rb") as f:
-        magic = f.read(4)
-    if magic == b"PAR1":
-        return "parquet"
-    name = path.name.lower()
-    if name.endswith(".parquet"):
-        raise InputFileError(f"{path} is not a valid Parquet file: export it again")
-    return "csv.gz" if magic[:2] == b"\x1f\x8b" else "csv"
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _typed_reader(fmt: str) -> str:
     """The DuckDB table function reading the complete shipped shape typed (path bound to
     $path, the column types to $types)."""
@@ -312,17 +341,18 @@ def _typed_reader(fmt: str) -> str:
 
 def _load(con, path: Path, fmt: str, index_column: str | None, ingest_id: int) -> None:
     # Parquet columns keep their own types, so cast them by name (errors become NULL here
-    # and are reported by _check_types); CSV columns are typed by read_csv itself.
+    # and are reported by _check_parquet_types); CSV columns are typed by read_csv itself.
+    # Both read READ_TYPES: whole numbers as DOUBLE, never rounded (cleaning checks them).
     casts = ", ".join(
         f'TRY_CAST("{c}" AS {t}) AS "{c}"' if fmt == "parquet" else f'"{c}"'
-        for c, t in COLUMN_TYPES.items()
+        for c, t in READ_TYPES.items()
     )
     index = (
         f"TRY_CAST({quote_identifier(index_column)} AS BIGINT)" if index_column else "NULL::BIGINT"
     )
     params = {"path": str(path), "ingest_id": ingest_id}
     if fmt != "parquet":
-        params["types"] = COLUMN_TYPES
+        params["types"] = READ_TYPES
     if fmt == "parquet":  # the reader numbers rows itself: no window (19 s -> 11 s at 10M)
         row_number, reader = "file_row_number + 1", "read_parquet($path, file_row_number = true)"
     else:  # row_number() over the scan follows file order (DuckDB preserves insertion order)
@@ -342,7 +372,7 @@ def _load(con, path: Path, fmt: str, index_column: str | None, ingest_id: int) -
 
 def _check_parquet_types(con, path: Path, casts_from: str) -> None:
     """A Parquet value that cannot become the column's type is an error, as in a CSV."""
-    for column, sql_type in COLUMN_TYPES.items():
+    for column, sql_type in READ_TYPES.items():
         bad = con.execute(
             f"""
             SELECT row_number, value FROM (
@@ -355,6 +385,6 @@ def _check_parquet_types(con, path: Path, casts_from: str) -> None:
         ).fetchone()
         if bad:
             raise InputFileError(
-                f"{path}: row {bad[0]}, column {column}: {bad[1]!r} is not {sql_type.lower()}: "
-                "fix the value or remove the row"
+                f"{path}: row {bad[0]}, column {column}: {bad[1]!r} is not "
+                f"{type_words(sql_type)}: fix the value or remove the row"
             )

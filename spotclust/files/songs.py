@@ -10,8 +10,8 @@ import duckdb
 
 from spotclust.errors import InputFileError
 from spotclust.files.convert import check_values, converted, prepare, select_canonical
-from spotclust.files.ingest import detect_format
 from spotclust.files.shapes import UNIT_FEATURES, choose_mapping
+from spotclust.files.source_file import detect_format
 from spotclust.warehouse import quote_identifier
 from spotclust.warehouse.errors import explain_load_error
 

@@ -10,7 +10,7 @@ from spotclust.warehouse.connection import (
     quote_identifier,
     recording_commits,
 )
-from spotclust.warehouse.query import run_query
+from spotclust.warehouse.query import run_query, stream_query
 from spotclust.warehouse.schema import (
     MIGRATIONS,
     SCHEMA_VERSION,
@@ -37,4 +37,5 @@ __all__ = [
     "read_sql",
     "run_query",
     "schema_version",
+    "stream_query",
 ]

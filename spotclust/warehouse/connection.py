@@ -16,7 +16,8 @@ from pathlib import Path
 import duckdb
 
 from spotclust.errors import WarehouseError
-from spotclust.warehouse.errors import explain_open_error, not_a_warehouse
+from spotclust.warehouse.damage import damaged, refuse_damaged
+from spotclust.warehouse.errors import explain_open_error, not_a_warehouse, record_opened
 
 DEFAULT_DB = Path("warehouse") / "spotclust.duckdb"
 # How long a command waits for another process to release the warehouse (DuckDB allows one
@@ -47,7 +48,9 @@ def connect(
     If another process holds the lock, wait up to lock_timeout seconds for it (default:
     SPOTCLUST_LOCK_TIMEOUT, else 60), saying so once on stderr, then give up with a 'busy' error.
     Every connection checks the schema version: a warehouse written by a newer spotclust is
-    refused, by every command, before anything reads or writes it.
+    refused, by every command, before anything reads or writes it. With create (ingest, which
+    replaces the data), every table must read to its end first: a damaged warehouse is
+    refused untouched, not buried under a successful ingest.
     """
     from spotclust.warehouse.schema import check_version
 
@@ -68,9 +71,12 @@ def connect(
             raise WarehouseError(f"cannot create {db.parent}: {exc.strerror}; pass --db") from exc
     timeout = lock_timeout_s() if lock_timeout is None else lock_timeout
     config = {} if external_access else {"enable_external_access": False}
-    con = _configure(_open_waiting(db, read_only, config, timeout))
+    con = _configure(_open_waiting(db, read_only, config, timeout), locked=not external_access)
+    record_opened(db)  # an error met later names this file
     try:
         check_version(con, db)
+        if create:
+            refuse_damaged(con, db)
     except BaseException:
         con.close()
         raise
@@ -179,6 +185,7 @@ def lock_timeout_s() -> float:
 
 
 _HOLDER = re.compile(r"\(PID (\d+)\)")
+_LOCKED = "Could not set lock on file"
 
 
 def _open_waiting(db: Path, read_only: bool, config: dict, timeout: float):
@@ -190,7 +197,7 @@ def _open_waiting(db: Path, read_only: bool, config: dict, timeout: float):
             return duckdb.connect(str(db), read_only=read_only, config=config)
         except duckdb.IOException as exc:
             message = str(exc)
-            if "lock" not in message.lower():
+            if _LOCKED not in message:  # (not "lock": a path may hold it, e.g. /data/blocks)
                 raise WarehouseError(explain_open_error(db, message)) from exc
             holder = _HOLDER.search(message)
             who = f"process {holder.group(1)}" if holder else "another process"
@@ -214,19 +221,32 @@ def _open_waiting(db: Path, read_only: bool, config: dict, timeout: float):
             raise WarehouseError(explain_open_error(db, str(exc))) from exc
 
 
+# A DuckDB file: three 4 KiB headers, then 256 KiB blocks.
+_HEADERS, _BLOCK = 3 * 4096, 256 * 1024
+
+
 def _is_duckdb_file(db: Path) -> bool:
-    """True for a DuckDB database file, a missing file or an empty one (DuckDB fills it)."""
+    """True for a DuckDB database file, a missing file or an empty one (DuckDB fills it).
+    A file laid out in DuckDB's blocks whose header has lost its magic bytes is a damaged
+    warehouse, not some other kind of file: that is raised as such."""
     try:
         with db.open("rb") as f:
             header = f.read(12)
+        size = db.stat().st_size
     except FileNotFoundError:
         return True
     except OSError as exc:
         raise WarehouseError(f"cannot read {db}: {exc.strerror}: check its permissions") from exc
-    return not header or header[8:12] == b"DUCK"
+    if not header or header[8:12] == b"DUCK":
+        return True
+    if size > _HEADERS and (size - _HEADERS) % _BLOCK == 0:
+        reads = "DuckDB cannot open it, so nothing of it reads"
+        raise WarehouseError(damaged(db, "its header has lost DuckDB's mark", reads))
+    return False
 
 
-def _configure(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+def _configure(con: duckdb.DuckDBPyConnection, locked: bool) -> duckdb.DuckDBPyConnection:
+    """Our settings; locked: ad-hoc SQL may change none (memory, threads, logging, ...)."""
     try:
         # DuckDB's own progress bar would mix with our output on long steps.
         con.execute("SET enable_progress_bar = false")
@@ -236,6 +256,9 @@ def _configure(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
         raise WarehouseError(
             f"SPOTCLUST_MEMORY_LIMIT={memory_limit()!r} is not a memory size: use e.g. 2GB"
         ) from exc
+    if locked:
+        # e.g. CALL enable_logging(storage='file') in the sandbox aborted the whole process
+        con.execute("SET lock_configuration = true")
     return con
 
 

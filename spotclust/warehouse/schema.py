@@ -19,8 +19,9 @@ from spotclust.warehouse.sql_files import models, read_sql
 # cluster_labels, run_features.pca_mean and the sweeps' evidence columns. 3: row_checks
 # holds the checks only, by row_number (it copied every value). 4: files of other shapes:
 # ingests records the shape and column mapping; raw_tracks keeps genre lists and the file's
-# other columns. See MIGRATIONS.
-SCHEMA_VERSION = 4
+# other columns. 5: raw_tracks' whole-number columns are DOUBLE, so a fraction reaches the
+# row checks as it is (never rounded on the way in). See MIGRATIONS.
+SCHEMA_VERSION = 5
 
 
 def _create_tables(con: duckdb.DuckDBPyConnection) -> None:
@@ -91,6 +92,17 @@ def _models_only(con: duckdb.DuckDBPyConnection) -> None:
     """Nothing but the models change: the pass that ends every upgrade rebuilds them."""
 
 
+# raw_tracks' columns of whole numbers, DOUBLE since version 5 (INTEGER or BIGINT before).
+WHOLE_NUMBER_COLUMNS = ("popularity", "duration_ms", "key", "mode", "time_signature")
+
+
+def _whole_numbers_as_read(con: duckdb.DuckDBPyConnection) -> None:
+    """raw_tracks keeps a whole-number column's fractions: its rows convert exactly (they
+    were loaded rounded: ingest the file again for the row checks to see the fractions)."""
+    for column in WHOLE_NUMBER_COLUMNS:  # column names of tables.sql
+        con.execute(f'ALTER TABLE raw_tracks ALTER COLUMN "{column}" TYPE DOUBLE')
+
+
 # Every upgrade ends by rebuilding the models from the current SQL, once the tables have
 # all their columns: models that were views are tables now (and the other way round),
 # row_checks keeps the checks only (version 3), and every view is current.
@@ -110,6 +122,7 @@ MIGRATIONS: dict[int, tuple[str, Callable[[duckdb.DuckDBPyConnection], None]]] =
         "record each ingest's shape and mapping; keep genre lists and other columns",
         _add_tables_and_columns,
     ),
+    5: ("keep fractions in raw_tracks' whole-number columns (DOUBLE)", _whole_numbers_as_read),
 }
 # Tables that mark a warehouse made by spotclust before it recorded a schema version.
 _VERSION_0_TABLES = ("raw_tracks", "ingests")

@@ -68,8 +68,20 @@ checked AS (
             CASE WHEN NOT (isfinite(danceability) AND isfinite(energy) AND isfinite(loudness)
                            AND isfinite(speechiness) AND isfinite(acousticness)
                            AND isfinite(instrumentalness) AND isfinite(liveness)
-                           AND isfinite(valence) AND isfinite(tempo))
+                           AND isfinite(valence) AND isfinite(tempo) AND isfinite(popularity)
+                           AND isfinite(duration_ms) AND isfinite("key") AND isfinite("mode")
+                           AND isfinite(time_signature))
                  THEN 'NaN or infinite number' END,
+            -- whole-number columns arrive as DOUBLE, as the file has them: never rounded
+            CASE WHEN popularity <> trunc(popularity) THEN 'popularity is not a whole number' END,
+            CASE WHEN duration_ms <> trunc(duration_ms)
+                 THEN 'duration_ms is not a whole number' END,
+            CASE WHEN "key" <> trunc("key") THEN 'key is not a whole number' END,
+            CASE WHEN "mode" <> trunc("mode") THEN 'mode is not a whole number' END,
+            CASE WHEN time_signature <> trunc(time_signature)
+                 THEN 'time_signature is not a whole number' END,
+            -- beyond BIGINT (9.2e18 ms): no track, and no integer to store it as
+            CASE WHEN duration_ms >= 9223372036854775807 THEN 'duration_ms too large' END,
             CASE WHEN tempo <= 0 THEN 'tempo <= 0' END,
             CASE WHEN time_signature NOT BETWEEN 3 AND 7 THEN 'time_signature outside 3..7' END,
             CASE WHEN duration_ms <= 0 THEN 'duration_ms <= 0' END,

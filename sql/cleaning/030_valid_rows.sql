@@ -13,7 +13,15 @@ set_aside AS (
 ),
 
 final AS (
-    SELECT * FROM staged
+    -- the whole-number columns are whole (and in range) in every row left: exact integers
+    SELECT * REPLACE (
+        CAST(popularity AS INTEGER) AS popularity,
+        CAST(duration_ms AS BIGINT) AS duration_ms,
+        CAST("key" AS INTEGER) AS "key",
+        CAST("mode" AS INTEGER) AS "mode",
+        CAST(time_signature AS INTEGER) AS time_signature
+    )
+    FROM staged
     WHERE row_number NOT IN (SELECT row_number FROM set_aside)
 )
 

@@ -1,6 +1,8 @@
 -- stg_tracks: raw_tracks renamed and cast for analysis, nothing removed (grain: one row per file row)
 -- materialized: view
 -- unique: row_number
+-- The whole-number columns (popularity, duration_ms, key, mode, time_signature) stay DOUBLE
+-- here, fractions and all, for the row checks to see them; valid_rows makes them integers.
 WITH source AS (
     SELECT * FROM raw_tracks
 ),

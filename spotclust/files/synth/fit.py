@@ -23,7 +23,8 @@ from scipy.special import ndtri
 from scipy.stats import rankdata
 
 from spotclust.errors import InputFileError
-from spotclust.files.ingest import COLUMN_TYPES, detect_format, shipped_dataset
+from spotclust.files.ingest import COLUMN_TYPES, shipped_dataset
+from spotclust.files.source_file import detect_format
 
 # The 15 numeric features (popularity .. time_signature), in COLUMN_TYPES order.
 FEATURES = tuple(c for c, t in COLUMN_TYPES.items() if t != "VARCHAR")
