@@ -33,4 +33,4 @@ format: install
 	$(BIN)/ruff check --fix .
 
 clean:
-	rm -rf $(VENV) warehouse/*.duckdb* charts/*.html .pytest_cache
+	rm -rf $(VENV) warehouse/*.duckdb* charts .pytest_cache

@@ -9,6 +9,9 @@ default warehouse/spotclust.duckdb or $SPOTCLUST_DB), raising only SpotclustErro
     sweep = spotclust.sweep("2..12")             # -> SweepResult (rows per k, suggested k)
     columns, rows = spotclust.query("SELECT * FROM cluster_summary WHERE run_id = $r", {"r": 1})
     run_id, explanations = spotclust.explain()   # why each cluster of the latest run is what it is
+
+In a notebook, `wh = spotclust.open()` gives the warehouse as one object (notebook.py) whose
+results are polars DataFrames and Altair charts; spotclust.sql() is query() as a DataFrame.
 """
 
 from typing import TYPE_CHECKING
@@ -22,6 +25,8 @@ _PUBLIC = {
     "parse_k_range": "spotclust.model.config",
     "SpotclustError": "spotclust.errors",
     "CommittedError": "spotclust.errors",
+    "open": "spotclust.notebook",
+    "Warehouse": "spotclust.notebook",
     **{
         name: "spotclust.api"
         for name in (
@@ -29,15 +34,19 @@ _PUBLIC = {
             "cluster",
             "compare",
             "compare_chart",
+            "delete_runs",
             "explain",
             "export",
             "ingest",
+            "keep_runs",
+            "list_runs",
             "place",
             "query",
             "query_batches",
             "read_column_map",
             "repeat",
             "shipped_dataset",
+            "sql",
             "sweep",
             "synth",
             "tables",
@@ -46,7 +55,8 @@ _PUBLIC = {
     },
 }
 
-__all__ = ["__version__", *sorted(_PUBLIC)]
+# `open` would shadow the built-in under `from spotclust import *`: reachable, not exported.
+__all__ = ["__version__", *sorted(set(_PUBLIC) - {"open"})]
 
 
 def __getattr__(name: str):
@@ -77,15 +87,19 @@ if TYPE_CHECKING:  # what the names are, for editors and type checkers
         cluster,
         compare,
         compare_chart,
+        delete_runs,
         explain,
         export,
         ingest,
+        keep_runs,
+        list_runs,
         place,
         query,
         query_batches,
         read_column_map,
         repeat,
         shipped_dataset,
+        sql,
         sweep,
         synth,
         tables,
@@ -94,3 +108,4 @@ if TYPE_CHECKING:  # what the names are, for editors and type checkers
     from spotclust.errors import CommittedError, SpotclustError  # noqa: F401
     from spotclust.features import AUDIO_FEATURES  # noqa: F401
     from spotclust.model.config import STAGES, parse_k_range  # noqa: F401
+    from spotclust.notebook import Warehouse, open  # noqa: F401

@@ -11,14 +11,18 @@ numba, altair) only when it needs it, so `import spotclust` stays fast.
 from __future__ import annotations
 
 import functools
+import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from spotclust.errors import CommittedError, SpotclustError
 from spotclust.warehouse.connection import recording_commits
 from spotclust.warehouse.errors import translated
+
+if TYPE_CHECKING:
+    import polars as pl
 
 Db = str | Path | None
 
@@ -49,16 +53,23 @@ def _translated(function: Callable) -> Callable:
 
 @_translated
 def ingest(
-    path: str | Path | None = None,
+    path: str | Path | Any = None,
     db: Db = None,
     column_map: dict[str, str] | None = None,
     label_column: str | None = None,
 ):
-    """Load a CSV, .csv.gz or Parquet file (default: the shipped dataset) -> IngestResult.
+    """Load a CSV, .csv.gz or Parquet file (default: the shipped dataset), or a polars or
+    pandas DataFrame or a pyarrow Table -> IngestResult.
 
     Its shape is detected from the header; column_map ({"artists": "Artist", ...}) names
-    columns under other names, label_column the column used as the genre.
+    columns under other names, label_column the column used as the genre. A data frame is
+    written to a temporary Parquet file that is ingested as any file is; the ingests row
+    names it '<polars.DataFrame>' (or pandas, pyarrow).
     """
+    if path is not None and not isinstance(path, str | os.PathLike):
+        from spotclust.files.frames import ingest_frame
+
+        return ingest_frame(path, db, column_map, label_column)
     from spotclust.files.ingest import ingest as run_ingest
 
     return run_ingest(path, db, column_map, label_column)
@@ -140,6 +151,21 @@ def query(
     return run_query(sql, params, db, write=write, external_access=external_access)
 
 
+@_translated
+def sql(
+    query: str,
+    params: dict[str, Any] | None = None,
+    db: Db = None,
+    *,
+    write: bool = False,
+    external_access: bool = False,
+) -> pl.DataFrame:
+    """query(), its result as a polars DataFrame, typed as DuckDB typed it."""
+    from spotclust.warehouse.frame_query import run_query_frame
+
+    return run_query_frame(query, params, db, write=write, external_access=external_access)
+
+
 @contextmanager
 def query_batches(
     sql: str,
@@ -200,12 +226,27 @@ def tables(db: Db = None) -> list[tuple[str, str, int | None, str]]:
 
 @_translated
 def write_charts(
-    run_id: int | None = None, out_dir: str | Path = "charts", fmt: str = "html", db: Db = None
-) -> Path:
-    """Write one page per chart of a run (default: the latest) and an index -> its path."""
-    from spotclust.charts import save_all
+    run_id: int | None = None,
+    out_dir: str | Path | None = None,
+    fmt: str = "html",
+    db: Db = None,
+    sweep_id: int | None = None,
+    *,
+    refresh: bool = False,
+) -> Path | None:
+    """Write one page per chart of a run (default: the latest) and an index -> its path.
 
-    return save_all(db, run_id, out_dir, fmt)
+    out_dir None: charts/<the warehouse file's stem>/run-<id>/. sweep_id: the sweep that the
+    elbow and stability pages draw (default: the latest). refresh: only rewrite those two
+    pages of the latest run, where they were written before, drawing sweep_id -> the index
+    beside them, or None when there was none to rewrite (or the run is of replaced data).
+    """
+    from spotclust.charts.pages import refresh_sweep_pages, save_all
+
+    if refresh:
+        pages = refresh_sweep_pages(db, sweep_id, out_dir)
+        return pages[0].with_name("index.html") if pages else None
+    return save_all(db, run_id, out_dir, fmt, sweep_id)
 
 
 @_translated
@@ -282,3 +323,29 @@ def check(db: Db = None):
     from spotclust.warehouse.check import check as run_check
 
     return run_check(db)
+
+
+@_translated
+def list_runs(db: Db = None):
+    """Every run, oldest first -> polars.DataFrame of run_id, status, k, features,
+    silhouette, rows_used, created_at."""
+    from spotclust.runs.manage import list_runs
+
+    return list_runs(db)
+
+
+@_translated
+def delete_runs(run_ids: Iterable[int], db: Db = None) -> list[int]:
+    """Delete every row of these runs (every table with a run_id), in one transaction ->
+    their ids. An id the warehouse holds nothing of is refused, and nothing is deleted."""
+    from spotclust.runs.manage import delete
+
+    return delete(run_ids, db)
+
+
+@_translated
+def keep_runs(last: int, db: Db = None) -> list[int]:
+    """Delete every run but the `last` most recent, in one transaction -> the ids deleted."""
+    from spotclust.runs.manage import keep
+
+    return keep(last, db)

@@ -7,6 +7,9 @@ import csv
 import io
 import json
 import math
+import os
+import shutil
+import sys
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
 from decimal import Decimal
@@ -14,6 +17,7 @@ from itertools import chain, repeat
 from json.encoder import encode_basestring_ascii
 from typing import Any
 
+from rich.cells import cell_len
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
@@ -142,23 +146,103 @@ def _md_escape(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
+def terminal_width() -> int | None:
+    """The width output must fit: COLUMNS when set, else the terminal's when stdout is one;
+    None (any width: a pipe, a file) otherwise."""
+    columns = os.environ.get("COLUMNS", "").strip()
+    if columns.isdigit() and int(columns) > 0:
+        return int(columns)
+    try:
+        return shutil.get_terminal_size().columns if sys.stdout.isatty() else None
+    except (AttributeError, ValueError, OSError):  # a replaced or closed stdout
+        return None
+
+
+MIN_COLUMN = 7  # a text column narrower than this is no longer read: the rows become records
+WORD_COLUMN = 24  # a word up to this long is kept whole where the width allows
+
+
 def _table(columns, rows) -> str:
-    table = Table(show_lines=False, header_style="bold")
+    """An aligned table at its natural width; at terminal_width(), long text folded to fit,
+    or, when even that cannot fit every column, one record of "column value" lines a row."""
     numeric = [
         all(isinstance(row[i], int | float | Decimal) or row[i] is None for row in rows) and rows
         for i in range(len(columns))
     ]
     # Text objects, never strings: rich would read "[/x]" in a track name as markup.
-    for name, is_number in zip(columns, numeric, strict=True):
-        table.add_column(
-            Text(printable(str(name))), justify="right" if is_number else "left", overflow="fold"
-        )
-    for row in rows:
-        table.add_row(*(Text(_cell(v)) for v in row))
-    # Render at the table's natural width, so pipes and narrow terminals don't truncate cells.
-    console = Console(width=10_000, record=True, file=io.StringIO(), color_system=None)
-    console.print(table)
+    headers = [Text(printable(str(name))) for name in columns]
+    cells = [[Text(_cell(v)) for v in row] for row in rows]
+    width = terminal_width()
+    widths = _fitted(headers, cells, numeric, width) if width else [None] * len(columns)
+    if widths is None:
+        return _records(headers, cells, width)
+    table = Table(show_lines=False, header_style="bold")
+    for header, is_number, column_width in zip(headers, numeric, widths, strict=True):
+        justify = "right" if is_number else "left"
+        table.add_column(header, justify=justify, overflow="fold", width=column_width)
+    for row in cells:
+        table.add_row(*row)
+    return _printed(table, width)
+
+
+def _printed(renderable, width: int | None) -> str:
+    # Without a width, the natural one: pipes and files never see a cell cut or folded.
+    console = Console(width=width or 10_000, record=True, file=io.StringIO(), color_system=None)
+    console.print(renderable)
     return "\n".join(line.rstrip() for line in console.export_text().splitlines())
+
+
+def _fitted(headers, cells, numeric, width: int) -> list[int | None] | None:
+    """Column widths that fit width (None each: they fit as they are), the widest columns
+    narrowed first; numbers keep their width, and words theirs where there is room. None
+    when the columns cannot fit."""
+    columns = [[h, *(row[i] for row in cells)] for i, h in enumerate(headers)]
+    natural = [max(t.cell_len for t in texts) for texts in columns]
+    room = width - 3 * len(headers) - 1  # a border and a space either side of every cell
+    if sum(natural) <= room:
+        return [None] * len(headers)
+    values = [max([0, *(t.cell_len for t in texts[1:])]) for texts in columns]
+    least = [  # numbers whole; text (and a header over no number) at least MIN_COLUMN wide
+        v if numeric[i] and v else min(n, MIN_COLUMN)
+        for i, (n, v) in enumerate(zip(natural, values, strict=True))
+    ]
+    floor = next((f for f in (
+        _whole_words(least, columns), _whole_words(least, [c[1:] for c in columns]), least
+    ) if sum(f) <= room), None)  # fmt: skip
+    if floor is None:
+        return None
+    low, high = 0, max(natural)  # the largest cap on any column's width that still fits
+    while low < high:
+        cap = (low + high + 1) // 2
+        if sum(max(f, min(n, cap)) for f, n in zip(floor, natural, strict=True)) <= room:
+            low = cap
+        else:
+            high = cap - 1
+    return [max(f, min(n, low)) for f, n in zip(floor, natural, strict=True)]
+
+
+def _whole_words(least: list[int], columns) -> list[int]:
+    """least, widened so that every word of the columns' texts is whole (up to WORD_COLUMN)."""
+    return [
+        max(
+            floor, min(WORD_COLUMN, max(cell_len(w) for t in texts for w in [*t.plain.split(), ""]))
+        )
+        for floor, texts in zip(least, columns, strict=True)
+    ]
+
+
+def _records(headers, cells, width: int) -> str:
+    """Each row as a block of "column  value" lines, under a rule that numbers the row."""
+    label = min(max(h.cell_len for h in headers), width // 3)
+    blocks = []
+    for n, row in enumerate(cells, 1):
+        grid = Table.grid(padding=(0, 2))
+        grid.add_column(width=label, overflow="fold")
+        grid.add_column(width=max(1, width - label - 2), overflow="fold")
+        for header, cell in zip(headers, row, strict=True):
+            grid.add_row(header, cell)
+        blocks += [f"-[ row {n} ]".ljust(width, "-"), _printed(grid, width)]
+    return "\n".join(blocks) or "(no rows; columns: " + ", ".join(map(str, headers)) + ")"
 
 
 # ---------------------------------------------------------------------------------- stream

@@ -131,7 +131,7 @@ def test_every_cli_command_has_an_api_function():
     from spotclust.cli import cli
 
     # The API's names where they differ; run is ingest, sweep and cluster in turn.
-    named = {"charts": "write_charts", "sql": "query", "run": None}
+    named = {"charts": "write_charts", "sql": "query", "run": None, "runs": "list_runs"}
     for command in cli.commands:
         function = named.get(command, command)
         assert function is None or callable(getattr(spotclust, function)), command

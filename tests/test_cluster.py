@@ -228,7 +228,7 @@ def test_sweep_from_k_1_without_silhouette(grouped_db, run_cli, query):
     )
     assert [(k, s, m) for k, s, m, _ in rows] == [(k, None, "skipped") for k in range(1, 5)]
     assert rows[0][3] is None and rows[1][3] > 0  # k = 1 has no Calinski-Harabasz
-    assert "best silhouette: None" in result.output and "knee of inertia: 3" in result.output
+    assert "best silhouette: not scored" in result.output and "knee of inertia: 3" in result.output
 
 
 def test_minibatch_streams_from_duckdb_and_recovers_the_groups(grouped_db, run_cli, query):

@@ -882,6 +882,9 @@ SQL_INTERPOLATIONS: dict[str, dict[str, str]] = {
         "complete": "the COLUMN_TYPES constant's names",
         "', '.join((f'\"{f}\"' for f in FEATURES))": "the FEATURES constant",
     },
+    "runs/manage.py": {
+        "quote_identifier(table)": "a table of tables.sql with a run_id column, quoted",
+    },
     "runs/write.py": {
         "table": "'runs' or 'sweeps', written in the code",
         "columns": "the record's keys, written in the code, quoted as identifiers",
@@ -889,6 +892,9 @@ SQL_INTERPOLATIONS: dict[str, dict[str, str]] = {
         "source.table": "a table name from features.ROW_RULES",
         "casts": "casts of the AUDIO_FEATURES constant",
         "feature": "one of the AUDIO_FEATURES constant",
+    },
+    "warehouse/check.py": {
+        "quote_identifier(table)": "a table of tables.sql with a run_id column, quoted",
     },
     "warehouse/schema.py": {
         "table": "a table name of tables.sql (spotclust's own)",

@@ -127,7 +127,7 @@ def test_cli_sweep_without_stability_and_with_gap_refs(grouped_db, run_cli, quer
 def test_cli_sweep_without_any_new_evidence_keeps_the_old_output(grouped_db, run_cli):
     run = run_cli("sweep", "--k", "1..4", "--no-silhouette", "--stability", "0", "--db", grouped_db)
     assert run.exit_code == 0, run.output
-    assert "suggested k = 3 (knee of inertia: 3; best silhouette: None)" in run.stdout
+    assert "suggested k = 3 (knee of inertia: 3; best silhouette: not scored)" in run.stdout
     assert "why: the knee of inertia" in run.stdout
 
 

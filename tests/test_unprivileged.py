@@ -180,9 +180,10 @@ def test_a_user_who_cannot_write_the_package_or_home_can_cluster(nobody, small, 
     # the exact silhouette is the numba kernels' work: it must be the true value
     expected = silhouette_score([p[:2] for p in points], [p[2] for p in points])
     assert value == pytest.approx(expected, abs=1e-9)
-    pages = sorted(p.name for p in (nobody.work / "charts").glob("*.html"))
+    folder = nobody.work / "charts" / "spotclust" / f"run-{run_id}"  # per warehouse and run
+    pages = sorted(p.name for p in folder.glob("*.html"))
     assert "index.html" in pages and len(pages) > 1, pages
-    assert all((nobody.work / "charts" / page).stat().st_size > 0 for page in pages)
+    assert all((folder / page).stat().st_size > 0 for page in pages)
 
 
 @pytest.mark.parametrize("setting", ["NUMBA_CACHE_DIR", "XDG_CACHE_HOME"])

@@ -11,6 +11,7 @@ import polars as pl
 
 from spotclust.charts.genres import TOP_GENRES
 from spotclust.charts.map import PCA_BINS
+from spotclust.errors import ConfigError
 from spotclust.runs.resolve import resolve_run
 from spotclust.warehouse import read_sql
 
@@ -62,14 +63,26 @@ def explained_variance(con: duckdb.DuckDBPyConnection, run_id: int) -> list[floa
     return [r[0] for r in rows]
 
 
-def elbow_data(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    """Every k of the latest sweep (empty when there is none)."""
-    return frame_of(con, "elbow")
+def chart_sweep(con: duckdb.DuckDBPyConnection, sweep_id: int | None) -> None:
+    """Refuse a sweep_id the warehouse does not hold (None: the latest, or none at all)."""
+    if sweep_id is None:
+        return
+    found = con.execute("SELECT 1 FROM sweeps WHERE sweep_id = $id LIMIT 1", {"id": sweep_id})
+    if not found.fetchall():
+        raise ConfigError(
+            f'no sweep {sweep_id}: see `spotclust sql "SELECT DISTINCT sweep_id FROM sweeps"`'
+        )
 
 
-def stability_data(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    """Every k of the latest sweep with its stability and gap (empty when there is no sweep)."""
-    return frame_of(con, "stability")
+def elbow_data(con: duckdb.DuckDBPyConnection, sweep_id: int | None = None) -> pl.DataFrame:
+    """Every k of a sweep (the latest when None; empty when there is none)."""
+    return frame_of(con, "elbow", {"sweep_id": sweep_id})
+
+
+def stability_data(con: duckdb.DuckDBPyConnection, sweep_id: int | None = None) -> pl.DataFrame:
+    """Every k of a sweep (the latest when None) with its stability and gap (empty when there
+    is no sweep)."""
+    return frame_of(con, "stability", {"sweep_id": sweep_id})
 
 
 def profiles_data(con: duckdb.DuckDBPyConnection, run_id: int) -> pl.DataFrame:

@@ -22,8 +22,9 @@ from string import Template
 
 import altair as alt
 
-from spotclust.charts.registry import ChartEntry, build_charts
+from spotclust.charts.registry import ChartEntry, build_charts, sweep_charts
 from spotclust.errors import ConfigError
+from spotclust.warehouse import default_db_path
 from spotclust.whole_file import write_whole
 
 FORMATS = ("html", "png", "svg")
@@ -210,20 +211,36 @@ def _write_chart(chart, entry: ChartEntry, path: Path, fmt: str, run_id: int) ->
     write_whole(path, write, "; pass --out")
 
 
+CHARTS_ROOT = Path("charts")  # relative: beside where the command runs
+
+
+def default_folder(db: str | Path | None, run_id: int) -> Path:
+    """charts/<the warehouse file's stem>/run-<id>/: a folder per warehouse and run, so that
+    the pages of two warehouses, or of two runs, never overwrite each other."""
+    return _warehouse_folder(db) / f"run-{run_id}"
+
+
+def _warehouse_folder(db: str | Path | None) -> Path:
+    return CHARTS_ROOT / Path(db if db is not None else default_db_path()).stem
+
+
 def save_all(
     db: str | Path | None = None,
     run_id: int | None = None,
-    out_dir: str | Path = "charts",
+    out_dir: str | Path | None = None,
     fmt: str = "html",
+    sweep_id: int | None = None,
 ) -> Path:
     """Write every chart of a run (latest when run_id is None) and index.html; return its path.
 
-    fmt: 'html' (self-contained pages), 'png' or 'svg' (static images, for reports).
+    out_dir: where (None: default_folder). fmt: 'html' (self-contained pages), 'png' or 'svg'
+    (static images, for reports). sweep_id: the sweep the elbow and stability charts draw
+    (None: the latest).
     """
     if fmt not in FORMATS:
         raise ConfigError(f"--format {fmt}: use one of {', '.join(FORMATS)}")
-    run, charts = build_charts(db, run_id)
-    out = Path(out_dir)
+    run, charts = build_charts(db, run_id, sweep_id)
+    out = Path(out_dir) if out_dir is not None else default_folder(db, run["run_id"])
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -237,3 +254,26 @@ def save_all(
     page = index_page(run, pages, fmt)
     write_whole(index, lambda partial: partial.write_text(page, "utf-8"), "; pass --out")
     return index
+
+
+def refresh_sweep_pages(
+    db: str | Path | None, sweep_id: int, out_dir: str | Path | None = None
+) -> list[Path]:
+    """Rewrite the latest run's elbow and stability pages, drawing sweep_id, where they were
+    written (in out_dir, or in the run's default_folder), in the format they were written in
+    -> the pages rewritten: none when there is no run, no such page, or the run clustered
+    other data than the warehouse holds now."""
+    if out_dir is None and not _warehouse_folder(db).is_dir():
+        return []  # no page of this warehouse anywhere: no need to open it
+    drawn = sweep_charts(db, sweep_id)
+    if drawn is None:
+        return []
+    run, charts = drawn
+    out = Path(out_dir) if out_dir is not None else default_folder(db, run["run_id"])
+    written = []
+    for entry, chart in charts:
+        for fmt in FORMATS:
+            if (out / f"{entry.name}.{fmt}").is_file():
+                _write_chart(chart, entry, out / f"{entry.name}.{fmt}", fmt, run["run_id"])
+                written.append(out / f"{entry.name}.{fmt}")
+    return written

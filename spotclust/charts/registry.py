@@ -17,6 +17,7 @@ from spotclust.charts.genres import TOP_GENRES, genre_cluster_heatmap, top_genre
 from spotclust.charts.map import pca_map
 from spotclust.charts.selection import elbow_chart, message_chart, stability_chart
 from spotclust.charts.theme import cluster_label
+from spotclust.errors import ConfigError, WarehouseError
 from spotclust.runs.resolve import check_run_data
 from spotclust.warehouse import connection
 
@@ -28,7 +29,8 @@ class ChartEntry:
     name: str  # the page is <name>.html (or .png / .svg)
     title: str
     caption: str
-    build: Callable[[duckdb.DuckDBPyConnection, dict], Any]  # (con, run row) -> Altair chart
+    # (con, run row, sweep_id: the sweep to draw, None for the latest) -> Altair chart
+    build: Callable[[duckdb.DuckDBPyConnection, dict, int | None], Any]
 
 
 def _clusters(run: dict) -> list[str]:
@@ -55,7 +57,7 @@ CHARTS: tuple[ChartEntry, ...] = (
         "correlations",
         "Feature correlations",
         "Pearson r between every pair of audio features; the features the run dropped are marked.",
-        lambda con, run: correlation_heatmap(
+        lambda con, run, sweep: correlation_heatmap(
             data.correlation_data(con, run["run_id"]), f"run {run['run_id']}"
         ),
     ),
@@ -64,7 +66,7 @@ CHARTS: tuple[ChartEntry, ...] = (
         "PCA map",
         "Every track on the first two principal components, binned, coloured by cluster, "
         "with the centroids.",
-        lambda con, run: pca_map(
+        lambda con, run, sweep: pca_map(
             *data.pca_map_data(con, run["run_id"]),
             clusters=_clusters(run),
             explained=data.explained_variance(con, run["run_id"]),
@@ -73,14 +75,15 @@ CHARTS: tuple[ChartEntry, ...] = (
     ChartEntry(
         "elbow",
         "Elbow and silhouette",
-        "Inertia and silhouette against k from the latest sweep, to choose k.",
-        lambda con, run: elbow_chart(data.elbow_data(con), run_k=run["k"]),
+        "Inertia and silhouette against k from a sweep (the latest, or `charts --sweep ID`), "
+        "to choose k.",
+        lambda con, run, sweep: elbow_chart(data.elbow_data(con, sweep), run_k=run["k"]),
     ),
     ChartEntry(
         "profiles",
         "Cluster profiles",
         "Each cluster's mean of every feature on a standardised scale; raw means on hover.",
-        lambda con, run: cluster_profiles_chart(
+        lambda con, run, sweep: cluster_profiles_chart(
             data.profiles_data(con, run["run_id"]), clusters=_clusters(run)
         ),
     ),
@@ -88,7 +91,7 @@ CHARTS: tuple[ChartEntry, ...] = (
         "sizes",
         "Cluster sizes",
         "Tracks in each cluster and their share of all tracks.",
-        lambda con, run: cluster_sizes_chart(
+        lambda con, run, sweep: cluster_sizes_chart(
             data.sizes_data(con, run["run_id"]), clusters=_clusters(run)
         ),
     ),
@@ -96,7 +99,7 @@ CHARTS: tuple[ChartEntry, ...] = (
         "top_genres",
         "Top genres per cluster",
         f"The {TOP_GENRES} most common genres of each cluster, as shares of the cluster.",
-        lambda con, run: _unless_no_genres(
+        lambda con, run, sweep: _unless_no_genres(
             data.top_genres_data(con, run["run_id"]),
             lambda frame: top_genres_chart(frame, clusters=_clusters(run)),
         ),
@@ -105,7 +108,7 @@ CHARTS: tuple[ChartEntry, ...] = (
         "genre_heatmap",
         "Genres x clusters",
         "For every genre, the share of its tracks in each cluster.",
-        lambda con, run: _unless_no_genres(
+        lambda con, run, sweep: _unless_no_genres(
             data.genre_heatmap_data(con, run["run_id"]),
             lambda frame: genre_cluster_heatmap(frame, clusters=_clusters(run)),
         ),
@@ -114,23 +117,50 @@ CHARTS: tuple[ChartEntry, ...] = (
         "pca_loadings",
         "PCA loadings",
         "The weight of each feature on each principal component: what the map's axes mean.",
-        lambda con, run: pca_loadings_chart(data.loadings_data(con, run["run_id"])),
+        lambda con, run, sweep: pca_loadings_chart(data.loadings_data(con, run["run_id"])),
     ),
     ChartEntry(
         "stability",
         "Stability and gap statistic",
         "How reproducible the clusters are between resamples, and the gap statistic, against k "
-        "(latest sweep).",
-        lambda con, run: stability_chart(data.stability_data(con), run_k=run["k"]),
+        "(the latest sweep, or `charts --sweep ID`).",
+        lambda con, run, sweep: stability_chart(data.stability_data(con, sweep), run_k=run["k"]),
     ),
 )
 
 
+SWEEP_CHARTS = ("elbow", "stability")  # the pages that draw a sweep
+
+
 def build_charts(
-    db: str | Path | None = None, run_id: int | None = None
+    db: str | Path | None = None, run_id: int | None = None, sweep_id: int | None = None
 ) -> tuple[dict, list[tuple[ChartEntry, Any]]]:
-    """(run row, [(entry, chart), ...]) for every entry of CHARTS; the warehouse read-only."""
+    """(run row, [(entry, chart), ...]) for every entry of CHARTS, the elbow and stability
+    charts drawing sweep sweep_id (None: the latest); the warehouse read-only."""
     with connection(db, read_only=True) as con:
         run = data.chart_run(con, run_id)
         check_run_data(con, run, then="draw the charts")
-        return run, [(entry, entry.build(con, run)) for entry in CHARTS]
+        data.chart_sweep(con, sweep_id)
+        return run, [(entry, entry.build(con, run, sweep_id)) for entry in CHARTS]
+
+
+def sweep_charts(
+    db: str | Path | None, sweep_id: int
+) -> tuple[dict, list[tuple[ChartEntry, Any]]] | None:
+    """(the latest run, its charts that draw a sweep, drawing sweep_id), or None when there is
+    no run or it clustered other data than the warehouse holds now (its pages are not this
+    sweep's to change)."""
+    with connection(db, read_only=True) as con:
+        try:
+            run = data.chart_run(con)
+        except WarehouseError:  # no run yet
+            return None
+        try:
+            check_run_data(con, run, then="draw the charts")
+        except ConfigError:  # re-ingested since the run
+            return None
+        data.chart_sweep(con, sweep_id)
+        return run, [
+            (entry, entry.build(con, run, sweep_id)) for entry in CHARTS
+            if entry.name in SWEEP_CHARTS
+        ]  # fmt: skip

@@ -294,9 +294,10 @@ def stability_chart(data: theme.Data, run_k: int | None = None, stable: float = 
     has_stability = frame.height > 0 and frame["stability_mean"].drop_nulls().len() > 0
     has_gap = frame.height > 0 and frame["gap"].drop_nulls().len() > 0
     if not (has_stability or has_gap):
+        swept = f"sweep {frame['sweep_id'][0]}" if frame.height else "the latest sweep"
         return message_chart(
             [
-                "No stability or gap statistic in the latest sweep.",
+                f"No stability or gap statistic in {swept}.",
                 "Run `spotclust sweep --k 2..12` (stability is on by default;",
                 "add --gap for the gap statistic), then `spotclust charts`.",
             ],

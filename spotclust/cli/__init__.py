@@ -11,7 +11,7 @@ import sys
 import click
 
 from spotclust import CommittedError, SpotclustError, __version__
-from spotclust.cli import data, maintenance, results, runs
+from spotclust.cli import data, maintenance, manage, results, runs
 from spotclust.cli.options import FailedAfterCommit
 from spotclust.output import terminal_text
 
@@ -70,6 +70,7 @@ for command in (
     data.synth,
     runs.run_all,
     maintenance.check,
+    manage.runs,
 ):
     cli.add_command(command)
 

@@ -9,7 +9,16 @@ from collections.abc import Iterable
 import click
 
 import spotclust
-from spotclust.cli.options import after_commit, db_option, echo, format_option, guess_type
+from spotclust.cli import maintenance
+from spotclust.cli.options import (
+    after_commit,
+    command_line,
+    db_option,
+    echo,
+    format_option,
+    guess_type,
+    hint,
+)
 from spotclust.output import render, stream, terminal_text
 
 
@@ -65,10 +74,10 @@ def ingest(path, column_map, mapping_file, label_column, db):
         )
         return
     with after_commit(f"ingest {result.ingest_id}", "the result not printed"):
-        _print_ingest(result)
+        _print_ingest(result, db)
 
 
-def _print_ingest(result) -> None:
+def _print_ingest(result, db) -> None:
     rows = [
         ("source", str(result.source)),
         ("shape", f"{result.shape}: {result.description}"),
@@ -91,7 +100,7 @@ def _print_ingest(result) -> None:
         echo(f"Not in this file (left out of the features): {', '.join(absent)}")
     if not result.genres:
         echo("No genre column: genre breakdowns, agreement scores and genre charts are skipped.")
-    echo("See why rows were set aside: spotclust sql 'SELECT * FROM cleaning_report'")
+    hint("See why rows were set aside", command_line("sql", "SELECT * FROM cleaning_report", db=db))
 
 
 @click.command()
@@ -149,10 +158,15 @@ def _print_chunks(chunks: Iterable[str], write: bool) -> None:
 
 
 @click.command()
+@click.option("--check", "verify", is_flag=True, help="Verify the warehouse: `spotclust check`.")
 @format_option
 @db_option
-def tables(fmt, db):
+@click.pass_context
+def tables(ctx, verify, fmt, db):
     """List the warehouse's tables and views with row counts and what each holds."""
+    if verify:
+        ctx.invoke(maintenance.check, fmt=fmt, db=db)
+        return
     echo(render(["name", "kind", "rows", "description"], spotclust.tables(db), fmt))
 
 

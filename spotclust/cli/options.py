@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import re
+import shlex
 import sys
+import textwrap
 from contextlib import contextmanager
 
 import click
 
 from spotclust import SpotclustError
-from spotclust.output import FORMATS, terminal_text
+from spotclust.output import FORMATS, terminal_text, terminal_width
 
 
 class FailedAfterCommit(click.ClickException):
@@ -41,14 +43,16 @@ def format_option(command):
     )(command)
 
 
+CHARTS_FOLDER = "charts/<warehouse file's stem>/run-<id>/"
+
+
 def charts_options(command):
     """--no-charts and --charts-dir, for the commands that end by writing the chart pages."""
     command = click.option(
         "--charts-dir",
         type=click.Path(file_okay=False),
-        default="charts",
-        show_default=True,
-        help="Where the chart pages go.",
+        default=None,
+        help=f"Where the chart pages go [default: {CHARTS_FOLDER}].",
     )(command)
     return click.option("--no-charts", is_flag=True, help="Do not write the chart pages.")(command)
 
@@ -121,6 +125,38 @@ def echo(text: str) -> None:
         click.echo(terminal_text(text))
 
 
+def say(text: str) -> None:
+    """Print prose: each line folded at spaces to the terminal's width (as it is in a pipe)."""
+    width = terminal_width()
+    if width:
+        text = "\n".join(
+            textwrap.fill(line, width, break_long_words=False, break_on_hyphens=False)
+            for line in text.splitlines()
+        )
+    echo(text)
+
+
+def command_line(*args, db=None) -> list[str]:
+    """`spotclust ARGS` as words to paste into a shell, with the --db that was used (none
+    when it was the default and SPOTCLUST_DB unset: click gives db None only then)."""
+    return ["spotclust", *map(str, args), *(["--db", str(db)] if db is not None else [])]
+
+
+def hint(label: str, words: list[str]) -> None:
+    """Print 'LABEL: COMMAND', each word quoted for a shell; at a terminal's width the
+    command goes on over lines ending in a backslash, which a shell joins when pasted."""
+    quoted = [shlex.quote(word) for word in words]
+    width = terminal_width()
+    lines = [f"{label}: {quoted[0]}"]
+    for word in quoted[1:]:
+        if width and len(lines[-1]) + len(word) + 3 > width:
+            lines[-1] += " \\"
+            lines.append("  " + word)
+        else:
+            lines[-1] += " " + word
+    echo("\n".join(lines))
+
+
 @contextmanager
 def after_commit(committed: str, unfinished: str):
     """The steps after a command's commit (printing, chart pages): a failure or Ctrl-C in
@@ -153,25 +189,38 @@ def guess_type(value: str):
 
 
 @contextmanager
-def progress(quiet: bool, total: int, label: str):
-    """A per-stage progress display on a terminal; silent in pipes, CI and with --quiet."""
+def progress(quiet: bool, total: int, label: str, eta: bool = False):
+    """A per-stage progress display on a terminal; silent in pipes, CI and with --quiet.
+    eta: steps alike enough to count (a sweep's k) and the time left estimated from them."""
     if quiet or not sys.stderr.isatty():
         yield lambda name: None
         return
     from rich.console import Console
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
 
+    counted = [MofNCompleteColumn(), TextColumn("ETA"), TimeRemainingColumn()] if eta else []
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
         TimeElapsedColumn(),
+        *counted,
         console=Console(stderr=True),
         transient=True,
     ) as bar:
         task = bar.add_task(label, total=total)
+        started = []
 
         def advance(name) -> None:
             bar.update(task, description=f"{label}: {name}")
-            bar.advance(task)
+            if started or not eta:  # counted for the ETA: a step is done when the next starts
+                bar.advance(task)
+            started.append(name)
 
         yield advance

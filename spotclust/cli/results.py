@@ -5,19 +5,25 @@ from __future__ import annotations
 import click
 
 import spotclust
-from spotclust.cli.options import db_option, echo, format_option
+from spotclust.cli.options import CHARTS_FOLDER, db_option, echo, format_option
 from spotclust.output import render, render_json
 
 
 @click.command()
 @click.option("--run", "run_id", type=int, default=None, help="Run to chart [default: the latest].")
 @click.option(
+    "--sweep",
+    "sweep_id",
+    type=int,
+    default=None,
+    help="Sweep the elbow and stability pages draw [default: the latest].",
+)
+@click.option(
     "--out",
     "out_dir",
     type=click.Path(file_okay=False),
-    default="charts",
-    show_default=True,
-    help="Directory for the pages.",
+    default=None,
+    help=f"Directory for the pages [default: {CHARTS_FOLDER}].",
 )
 @click.option(
     "--format",
@@ -28,9 +34,9 @@ from spotclust.output import render, render_json
     help="html pages work offline; png and svg are for reports.",
 )
 @db_option
-def charts(run_id, out_dir, fmt, db):
+def charts(run_id, sweep_id, out_dir, fmt, db):
     """Write one page per chart of a run, plus index.html (pages work offline)."""
-    echo(f"Charts: open {spotclust.write_charts(run_id, out_dir, fmt, db)}")
+    echo(f"Charts: open {spotclust.write_charts(run_id, out_dir, fmt, db, sweep_id)}")
 
 
 def _feature_options(command):

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import click
+from click.core import ParameterSource
 
 import spotclust
 from spotclust.cli.options import (
     after_commit,
     charts_options,
+    command_line,
     config_options,
     db_option,
     echo,
+    hint,
     model_options,
     progress,
+    say,
 )
 from spotclust.output import render
 
@@ -40,11 +44,11 @@ def cluster(k, repeat_run, no_charts, charts_dir, quiet, db, **options):
             result = spotclust.cluster(k, db, on_stage, **config_options(**options))
     committed = f"run {result.run_id}"
     with after_commit(committed, "the result not printed"):
-        _print_run(result)
+        _print_run(result, db)
         if check is not None:
             same = "identical" if check.identical else f"different in {check.rows_differing} rows"
             data = "same data" if check.same_data else "the data changed since (new ingest)"
-            echo(
+            say(
                 f"Repeat of run {check.original_run}: assignments {same} "
                 f"({check.rows_compared} rows compared; {data})"
             )
@@ -59,7 +63,7 @@ def _genre_agreement(m: dict) -> str:
     return f"adjusted Rand vs genre {m['adjusted_rand']:.3f}"
 
 
-def _print_run(result) -> None:
+def _print_run(result, db) -> None:
     rows = [
         (c["cluster"], c["size"], f"{c['share']:.1%}", c["label"], c["distinctive_features"])
         for c in result.summary
@@ -74,21 +78,19 @@ def _print_run(result) -> None:
             f" (sampled from {m['silhouette_sample_size']} rows, "
             f"95% CI {m['silhouette_ci_low']:.4f}..{m['silhouette_ci_high']:.4f})"
         )
-    echo(
+    say(
         f"run {result.run_id}: k={result.config.k}, {result.rows_used} rows, "
         f"silhouette {silhouette}, Calinski-Harabasz {m['calinski_harabasz']:.1f}, "
         f"Davies-Bouldin {m['davies_bouldin']:.3f}, "
         f"{_genre_agreement(m)}, {result.timings['total']:.1f} s"
     )
-    if m["adjusted_rand"] is None:
-        echo(
-            f'Explore: spotclust sql "SELECT * FROM cluster_summary WHERE run_id = {result.run_id}"'
-        )
-    else:
-        echo(
-            'Explore: spotclust sql "SELECT * FROM genre_breakdown WHERE run_id = '
-            f'{result.run_id} AND rank_in_cluster <= 10"'
-        )
+    query = (
+        f"SELECT * FROM cluster_summary WHERE run_id = {result.run_id}"
+        if m["adjusted_rand"] is None
+        else f"SELECT * FROM genre_breakdown WHERE run_id = {result.run_id} "
+        "AND rank_in_cluster <= 10"
+    )
+    hint("Explore", command_line("sql", query, db=db))
 
 
 @click.command()
@@ -115,25 +117,48 @@ def _print_run(result) -> None:
     metavar="N",
     help="Uniform reference datasets per k for the gap statistic [default 5]; implies --gap.",
 )
+@charts_options
 @model_options
 @db_option
-def sweep(k_range, no_silhouette, stability_pairs, gap, gap_refs, quiet, db, **options):
+def sweep(k_range, no_silhouette, stability_pairs, gap, gap_refs, no_charts, charts_dir, quiet, db,
+          **options):  # fmt: skip
     """Fit k-means for each k and score it: the elbow plot's numbers, stability, optionally
-    the gap statistic, and a suggested k with the evidence for it."""
+    the gap statistic, and a suggested k with the evidence for it. Refreshes the elbow and
+    stability pages of the latest run where they were written."""
     if gap_refs is None and not gap:
         gap_refs = 0  # None: the API's default number of reference sets
-    with progress(quiet, total=len(spotclust.parse_k_range(k_range)), label="sweep") as on_k:
+    result = _swept(k_range, quiet, db, options, not no_silhouette, stability_pairs, gap_refs)
+    if not no_charts:
+        committed = f"sweep {result.sweep_id}"
+        with after_commit(committed, "the elbow and stability pages not redrawn"):
+            index = spotclust.write_charts(None, charts_dir, db=db, sweep_id=result.sweep_id,
+                                           refresh=True)  # fmt: skip
+            if index is not None:
+                say(f"Charts: the elbow and stability pages redrawn with it: open {index}")
+
+
+def _swept(k_range, quiet, db, options, score_silhouette, stability_pairs, gap_refs):
+    """The sweep, with its progress display (an ETA over the k), printed -> SweepResult."""
+    with progress(quiet, len(spotclust.parse_k_range(k_range)), "sweep", eta=True) as on_k:
         result = spotclust.sweep(
             k_range,
             db,
             on_k=lambda k: on_k(f"k={k}"),
-            score_silhouette=not no_silhouette,
+            score_silhouette=score_silhouette,
             stability_pairs=stability_pairs,
             gap_refs=gap_refs,
             **config_options(**options),
         )
     with after_commit(f"sweep {result.sweep_id}", "the result not printed"):
         _print_sweep(result)
+    return result
+
+
+def _span(ks: list[int]) -> str:
+    """The k swept, as the --k option gives them: '2..12', or '2, 4, 8'."""
+    if ks == list(range(ks[0], ks[-1] + 1)) and len(ks) > 2:
+        return f"{ks[0]}..{ks[-1]}"
+    return ", ".join(map(str, ks))
 
 
 def _print_sweep(result) -> None:
@@ -152,8 +177,17 @@ def _print_sweep(result) -> None:
     columns += ["stability (ARI)"] if result.stability_pairs else []
     columns += ["gap"] if result.gap_refs else []
     echo(render([*columns, ""], rows))
-    echo(f"sweep {result.sweep_id}: suggested k = {result.suggested_k} ({result.evidence})")
-    echo(f"why: {result.suggestion_reason}")
+    suggested = (
+        "no suggested k" if result.suggested_k is None else f"suggested k = {result.suggested_k}"
+    )
+    say(f"sweep {result.sweep_id}: {suggested} ({result.evidence})")
+    say(f"why: {result.suggestion_reason}")
+    if result.knee_k is not None:
+        say(
+            "The knee is where the inertia curve bends most over the k swept "
+            f"({_span([r['k'] for r in result.rows])}): it depends on that range, and another "
+            "range can move it."
+        )
 
 
 @click.command("run")
@@ -193,8 +227,20 @@ def run_all(ctx, path, k, k_range, sweep_silhouette, stability_pairs, quiet, db,
     ctx.invoke(ingest, path=path, db=db)
     with after_commit("the ingest", "the analysis not finished"):
         if k_range.lower() != "none":
-            ctx.invoke(sweep, k_range=k_range, no_silhouette=not sweep_silhouette,
-                       stability_pairs=stability_pairs, gap=False, gap_refs=None, quiet=quiet,
-                       db=db, **options)  # fmt: skip
+            swept = _swept(k_range, quiet, db, options, sweep_silhouette, stability_pairs, 0)
+            if swept.suggested_k is not None and swept.suggested_k != k:
+                default = ctx.get_parameter_source("k") == ParameterSource.DEFAULT
+                say(_not_suggested(k, default, swept))
         ctx.invoke(cluster, k=k, repeat_run=None, no_charts=no_charts, charts_dir=charts_dir,
                    quiet=quiet, db=db, **options)  # fmt: skip
+
+
+def _not_suggested(k: int, default: bool, swept) -> str:
+    """One line: why `run` clusters with a k other than the one its sweep suggests."""
+    given = "the default of `run`, the original analysis's k" if default else "as given"
+    return (
+        f"Clustering with k = {k} ({given}), not the sweep's suggested k = {swept.suggested_k} "
+        f"({swept.suggestion_reason}): that was measured over k = "
+        f"{_span([r['k'] for r in swept.rows])}, and another range can move it. "
+        f"Pass --k {swept.suggested_k} to cluster with it."
+    )

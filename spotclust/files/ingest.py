@@ -95,6 +95,7 @@ def ingest(
     db: str | Path | None = None,
     column_map: dict[str, str] | None = None,
     label_column: str | None = None,
+    source_name: str | None = None,
 ) -> IngestResult:
     """Replace raw_tracks with the file's rows, in one transaction, and re-apply the views.
 
@@ -102,13 +103,14 @@ def ingest(
     from its header (sql/shapes/); column_map (canonical column -> the file's column) names
     columns under other names; label_column picks the column used as the genre. On any
     error the warehouse is left exactly as it was. The file the latest ingest loaded (the
-    same content, read the same way) again changes nothing (result.unchanged).
+    same content, read the same way) again changes nothing (result.unchanged). source_name:
+    what the ingests row records instead of the file's path (files/frames: a data frame).
     """
     path = Path(source) if source is not None else shipped_dataset()
     check_file(path)
     fmt = detect_format(path)
     try:
-        return _ingest(path, fmt, db, column_map, label_column, read=path)
+        return _ingest(path, fmt, db, column_map, label_column, path, source_name)
     except InputFileError:
         keep = None if fmt == "parquet" else blank_tail(path)
         if keep is None:
@@ -116,10 +118,10 @@ def ingest(
     # Blank lines at the end that DuckDB's reader refuses (LF lines after CRLF rows, lines
     # of spaces): read a copy of the file without them; path stays the file ingested.
     with without_blank_tail(path, keep) as read:
-        return _ingest(path, fmt, db, column_map, label_column, read=read)
+        return _ingest(path, fmt, db, column_map, label_column, read, source_name)
 
 
-def _ingest(path: Path, fmt: str, db, column_map, label_column, read: Path) -> IngestResult:
+def _ingest(path: Path, fmt: str, db, column_map, label_column, read: Path, name) -> IngestResult:
     """ingest() of path, whose rows DuckDB reads from read (path, or a copy of it)."""
     started = datetime.now(UTC)
     t0 = time.perf_counter()
@@ -137,7 +139,7 @@ def _ingest(path: Path, fmt: str, db, column_map, label_column, read: Path) -> I
     con = warehouse.connect(db, create=True)
     try:
         with warehouse.atomic(con) as commit:
-            ingest_id, rows, summary = _replace_data(con, path, fmt, plan, sha256, started)
+            ingest_id, rows, summary = _replace_data(con, path, fmt, plan, sha256, started, name)
             commit.what = f"ingest {ingest_id} ({rows} rows)"
         done = True
     except duckdb.OutOfMemoryException:
@@ -264,7 +266,7 @@ def _check_repeated(path: Path, headers: list[str]) -> None:
         )
 
 
-def _replace_data(con, path: Path, fmt: str, plan: _Plan, sha256: str, started: datetime):
+def _replace_data(con, path: Path, fmt: str, plan: _Plan, sha256: str, started: datetime, name):
     """Inside the caller's transaction: the file's rows, its ingests row, the models."""
     warehouse.ensure_schema(con)
     ingest_id = con.execute("SELECT nextval('ingest_id_seq')").fetchone()[0]
@@ -281,7 +283,7 @@ def _replace_data(con, path: Path, fmt: str, plan: _Plan, sha256: str, started: 
     rows = con.execute("SELECT count(*) FROM raw_tracks").fetchone()[0]
     if rows == 0:
         raise InputFileError(f"{path} has a header but no data rows: add rows and retry")
-    _record(con, ingest_id, path, fmt, rows, plan.mapping, sha256, started)
+    _record(con, ingest_id, path, fmt, rows, plan.mapping, sha256, started, name)
     warehouse.apply_models(con)
     [summary] = con.execute(warehouse.read_sql("queries/ingest_summary.sql")).fetchall()
     if summary[3] == 0:
@@ -289,11 +291,12 @@ def _replace_data(con, path: Path, fmt: str, plan: _Plan, sha256: str, started: 
     return ingest_id, rows, summary
 
 
-def _record(con, ingest_id, path: Path, fmt: str, rows: int, mapping: Mapping, sha256, started):
-    """The ingests row: the file, when, and how its columns were read."""
+def _record(con, ingest_id, path: Path, fmt: str, rows: int, mapping: Mapping, sha256, started,
+            name: str | None = None):  # fmt: skip
+    """The ingests row: the file (or source_name), when, and how its columns were read."""
     record = {
         "ingest_id": ingest_id,
-        "source_path": str(path.resolve()),
+        "source_path": name or str(path.resolve()),
         "source_sha256": sha256,
         "source_bytes": path.stat().st_size,
         "source_format": fmt,

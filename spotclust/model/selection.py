@@ -141,13 +141,22 @@ class SweepResult:
 
     @property
     def evidence(self) -> str:
-        """What each kind of evidence picks, e.g. 'knee of inertia: 4; best silhouette: 3'."""
-        parts = [f"knee of inertia: {self.knee_k}", f"best silhouette: {self.best_silhouette_k}"]
+        """What each kind of evidence picks, e.g. 'knee of inertia: 4; best silhouette: 3'
+        (and, where it picks nothing, why: 'not scored', 'none (no bend)')."""
+        flat = "none (fewer than 3 k swept)" if len(self.rows) < 3 else "none (no bend)"
+        parts = [
+            f"knee of inertia: {_or(self.knee_k, flat)}",
+            f"best silhouette: {_or(self.best_silhouette_k, 'not scored')}",
+        ]
         if self.stability_pairs:
-            parts.append(f"most stable: {self.most_stable_k}")
+            parts.append(f"most stable: {_or(self.most_stable_k, 'not measured')}")
         if self.gap_refs:
-            parts.append(f"gap rule: {self.gap_k if self.gap_k is not None else 'none'}")
+            parts.append(f"gap rule: {_or(self.gap_k, 'none')}")
         return "; ".join(parts)
+
+
+def _or(k: int | None, otherwise: str) -> str:
+    return otherwise if k is None else str(k)
 
 
 def weigh(ks: list[int], rows: list[dict], stability_pairs: int, gap_refs: int) -> SweepResult:

@@ -1,4 +1,5 @@
-"""A clustering run: read the features, fit, score, and write every table in one transaction."""
+"""A clustering run: read the features, fit, score, and write every table in one transaction
+(holding DuckDB's write lock for that transaction only)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from spotclust.model.kmeans import Model, fit_kmeans
 from spotclust.model.projection import project
 from spotclust.model.streaming import stream_fit
 from spotclust.runs.resolve import cluster_summary, current_ingest
-from spotclust.runs.write import silhouette_columns, write_run
+from spotclust.runs.write import SharedWarehouse, check_same_data, silhouette_columns, write_run
 
 StageCallback = Callable[[str], None]
 
@@ -39,29 +40,31 @@ def run(
     db: str | Path | None = None,
     on_stage: StageCallback | None = None,
 ) -> ClusterResult:
-    """Cluster the warehouse's clean tracks and write the run; all or nothing."""
+    """Cluster the warehouse's clean tracks and write the run; all or nothing.
+
+    DuckDB's write lock is held only for the write: the features are read through a
+    read-only connection, the fit and scores run with the warehouse closed (a streamed fit
+    reads on, read-only), so other processes read it all the while.
+    """
     config.check()
     stage = on_stage or (lambda name: None)
     t_start = time.perf_counter()
-    with warehouse.connection(db) as con:
-        warehouse.ensure_schema(con)
-        ingest = current_ingest(con)
-        timings: dict[str, float] = {}
-        stage("load")
-        features = resolve_features(con, list(config.features) if config.features else None)
-        source = feature_source(con, features, config.row_rule)
-        config.check_shape(source.rows, len(features))
-        model, ids = fit(source, config, stage, timings)
-        scores, silhouette = score(model, ids, config, stage, timings)
-        measured = {
-            **scores,
-            **silhouette_columns(silhouette),
-            **{f"seconds_{name}": value for name, value in timings.items()},
-        }
+    shared = SharedWarehouse(db)
+    timings: dict[str, float] = {}
+    stage("load")
+    ingest, source, model, ids = read_and_fit(shared, config, stage, timings)
+    scores, silhouette = score(model, ids, config, stage, timings)
+    measured = {
+        **scores,
+        **silhouette_columns(silhouette),
+        **{f"seconds_{name}": value for name, value in timings.items()},
+    }
 
-        stage("write")
-        t = time.perf_counter()
+    stage("write")
+    t = time.perf_counter()
+    with shared.writing("the fitted run") as con:
         with warehouse.atomic(con) as commit:
+            check_same_data(con, ingest[0], "run")
             run_id = con.execute("SELECT nextval('run_id_seq')").fetchone()[0]
             commit.what = f"run {run_id}"
             write_run(con, run_id, config, source, ids, model, measured, ingest)
@@ -75,7 +78,7 @@ def run(
     return ClusterResult(
         run_id=run_id,
         config=config,
-        features=features,
+        features=source.features,
         rows_used=len(model.labels),
         sizes=np.bincount(model.labels, minlength=config.k).tolist(),
         metrics={**scores, **silhouette_columns(silhouette)},
@@ -84,18 +87,34 @@ def run(
     )
 
 
+def read_and_fit(
+    shared: SharedWarehouse, config: ClusterConfig, stage: StageCallback, timings: dict
+) -> tuple[tuple[int, str], FeatureSource, Model, FeatureBatch]:
+    """(the ingest read, the rows' source, the model, the rows' ids). The warehouse is open
+    read-only while it is read: for a streamed (minibatch) fit, every pass; otherwise the
+    matrix is copied out and the connection closed before the fit. (The source returned
+    names the rows' table; its connection is closed.)"""
+    with shared.reading() as con:
+        ingest = current_ingest(con)
+        features = resolve_features(con, list(config.features) if config.features else None)
+        source = feature_source(con, features, config.row_rule)
+        config.check_shape(source.rows, len(features))
+        t = time.perf_counter()
+        if config.algorithm == "minibatch":
+            timings["load"] = time.perf_counter() - t  # reading is part of every streamed pass
+            # Files sorted by genre need mixed batches: shuffle once, then every pass reads
+            # in order.
+            batches = source.shuffled(config.seed).batches
+            return ingest, source, *stream_fit(batches, source.rows, config, stage, timings)
+        ids = source.load()
+        timings["load"] = time.perf_counter() - t
+    return ingest, source, *fit(ids, config, stage, timings)
+
+
 def fit(
-    source: FeatureSource, config: ClusterConfig, stage: StageCallback, timings: dict
+    ids: FeatureBatch, config: ClusterConfig, stage: StageCallback, timings: dict
 ) -> tuple[Model, FeatureBatch]:
-    """The model, held in memory or streamed (minibatch) from DuckDB."""
-    t = time.perf_counter()
-    if config.algorithm == "minibatch":
-        timings["load"] = time.perf_counter() - t  # reading is part of every streamed pass
-        # Files sorted by genre need mixed batches: shuffle once, then every pass reads in order.
-        shuffled = source.shuffled(config.seed)
-        return stream_fit(shuffled.batches, source.rows, config, stage, timings)
-    ids = source.load()
-    timings["load"] = time.perf_counter() - t
+    """The model of rows held in memory."""
     stage("scale")
     projection = project(ids.matrix, config, timings)
     stage("kmeans")

@@ -8,6 +8,7 @@ from pathlib import Path
 from spotclust import warehouse
 from spotclust.runs.cluster import ClusterResult, StageCallback, run
 from spotclust.runs.resolve import resolve_run, stored_config
+from spotclust.runs.write import SharedWarehouse
 
 
 @dataclass(frozen=True)
@@ -22,10 +23,12 @@ class RepeatCheck:
 def repeat(
     run_id: int, db: str | Path | None = None, on_stage: StageCallback | None = None
 ) -> tuple[ClusterResult, RepeatCheck]:
-    with warehouse.connection(db, read_only=True) as con:
+    # Opened as the run opens it (runs/write.py SharedWarehouse), beside a notebook's own
+    # connection in this process or another process reading.
+    with SharedWarehouse(db).reading() as con:
         original = resolve_run(con, run_id)
     result = run(stored_config(original), db, on_stage)
-    with warehouse.connection(db, read_only=True) as con:
+    with SharedWarehouse(db).reading() as con:
         new = resolve_run(con, result.run_id)
         ((compared, differing),) = con.execute(
             warehouse.read_sql("queries/repeat_diff.sql"), {"old": run_id, "new": result.run_id}

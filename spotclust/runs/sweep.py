@@ -18,7 +18,7 @@ from spotclust.model.projection import project
 from spotclust.model.resampling import fixed_sample, principal_box
 from spotclust.model.selection import DEFAULT_STABILITY, SweepResult, score_k, weigh
 from spotclust.runs.resolve import current_ingest
-from spotclust.runs.write import insert_record
+from spotclust.runs.write import SharedWarehouse, check_same_data, insert_record
 
 
 def sweep(
@@ -44,36 +44,39 @@ def sweep(
         raise ConfigError(f"--stability {stability_pairs}: use 0 (skip) or more pairs")
     if gap_refs < 0 or gap_refs == 1:
         raise ConfigError(f"--gap-refs {gap_refs}: use at least 2 reference datasets")
-    with warehouse.connection(db) as con:
-        warehouse.ensure_schema(con)
+    # Read through a read-only connection, closed for the fits: other processes read the
+    # warehouse meanwhile, and the write lock is held only for the write.
+    shared = SharedWarehouse(db)
+    with shared.reading() as con:
         ingest_id, _ = current_ingest(con)
         features = resolve_features(con, list(config.features) if config.features else None)
         source = feature_source(con, features, config.row_rule)
         replace(config, k=ks[-1]).check_shape(source.rows, len(features))
-        projection = project(source.load().matrix, config, timings={})  # once for every k
-        sample = fixed_sample(projection.model_space, config.seed)
-        box = principal_box(sample) if gap_refs else None
-        rows = []
-        for k in ks:
-            if on_k:
-                on_k(k)
-            rows.append(
-                score_k(
-                    projection, config, k, sample, box, score_silhouette, stability_pairs, gap_refs
-                )
-            )
-        result = weigh(ks, rows, stability_pairs, gap_refs)
-        sweep_id = _write(con, result, config, features, source.rows, ingest_id)
+        ids = source.load()
+    projection = project(ids.matrix, config, timings={})  # once for every k
+    del ids
+    sample = fixed_sample(projection.model_space, config.seed)
+    box = principal_box(sample) if gap_refs else None
+    rows = []
+    for k in ks:
+        if on_k:
+            on_k(k)
+        rows.append(
+            score_k(projection, config, k, sample, box, score_silhouette, stability_pairs, gap_refs)
+        )
+    result = weigh(ks, rows, stability_pairs, gap_refs)
+    sweep_id = _write(shared, result, config, features, source.rows, ingest_id)
     return replace(result, sweep_id=sweep_id)
 
 
 def _write(
-    con, result: SweepResult, config: ClusterConfig, features: list[str], rows_used: int,
-    ingest_id: int,
+    shared: SharedWarehouse, result: SweepResult, config: ClusterConfig, features: list[str],
+    rows_used: int, ingest_id: int,
 ) -> int:  # fmt: skip
     """All rows of the sweep in one transaction; returns the new sweep_id."""
     created = datetime.now(UTC)
-    with warehouse.atomic(con) as commit:
+    with shared.writing("the sweep") as con, warehouse.atomic(con) as commit:
+        check_same_data(con, ingest_id, "sweep")
         sweep_id = con.execute("SELECT nextval('sweep_id_seq')").fetchone()[0]
         commit.what = f"sweep {sweep_id}"
         for r in result.rows:

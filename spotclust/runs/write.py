@@ -1,19 +1,100 @@
-"""Writing a fitted run into the warehouse's tables (inside the caller's transaction)."""
+"""Writing a fitted run into the warehouse's tables (inside the caller's transaction), and
+the warehouse as a run or a sweep shares it: read without the write lock, then written once."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 
 import duckdb
 import numpy as np
 import pyarrow as pa
 
+from spotclust import warehouse
+from spotclust.errors import WarehouseError
 from spotclust.features import AUDIO_FEATURES, FeatureSource
 from spotclust.model.config import ClusterConfig, FeatureBatch
 from spotclust.model.kmeans import Model
 from spotclust.model.metrics import Silhouette
 from spotclust.runs.labels import write_labels
+from spotclust.runs.resolve import current_ingest
 from spotclust.warehouse import quote_identifier, read_sql
+from spotclust.warehouse.errors import same_process
+
+
+def read_only_here(db: Path) -> str:
+    return (
+        f"this process already has the warehouse {db} open read-only "
+        "(duckdb.connect(..., read_only=True)): close that connection (con.close()), "
+        "then run again"
+    )
+
+
+class SharedWarehouse:
+    """The warehouse as a run or a sweep uses it: read through a read-only connection (other
+    processes read meanwhile, and only the reading holds it: an in-memory fit runs with it
+    closed), then opened for writing for the one write transaction.
+
+    DuckDB opens a file once per process, with one setting (read-only or not). If this
+    process has the warehouse open already (a notebook's duckdb.connect), a read-write
+    connection is shared by both steps; beside a read-only one the write could never open,
+    so that is said at once, before the fit. A wait for another process is said once.
+    """
+
+    def __init__(self, db: str | Path | None = None) -> None:
+        self.db = Path(db) if db is not None else warehouse.default_db_path()
+        self.shares_a_writer = False  # this process's own read-write connection, shared
+        self.told: list[str] = []  # whom the command has said it waits for
+
+    @contextmanager
+    def reading(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A connection to read from; an older layout is upgraded first, in a short write."""
+        con = self._open_to_read()
+        try:
+            if warehouse.schema_version(con) != warehouse.SCHEMA_VERSION:
+                con.close()
+                with self.writing("the upgraded layout") as upgrading:
+                    warehouse.ensure_schema(upgrading)
+                con = self._open_to_read()
+            yield con
+        finally:
+            con.close()
+
+    @contextmanager
+    def writing(self, what: str) -> Iterator[duckdb.DuckDBPyConnection]:
+        """The warehouse open for writing `what` ('the fitted run': named if it must wait)."""
+        with warehouse.connection(self.db, to_write=what, told=self.told) as con:
+            yield con
+
+    def _open_to_read(self) -> duckdb.DuckDBPyConnection:
+        if self.shares_a_writer:
+            return warehouse.connect(self.db, told=self.told)
+        try:
+            return warehouse.connect(self.db, read_only=True, alone=True, told=self.told)
+        except WarehouseError as exc:
+            if str(exc) != same_process(self.db):
+                raise
+        # This process has the file open already, through a connection of its own: which?
+        try:
+            duckdb.connect(str(self.db), read_only=True).close()
+        except duckdb.ConnectionException:
+            self.shares_a_writer = True  # read-write (or other settings: connect says so)
+            return warehouse.connect(self.db, told=self.told)
+        raise WarehouseError(read_only_here(self.db))
+
+
+def check_same_data(con: duckdb.DuckDBPyConnection, ingest_id: int, what: str) -> None:
+    """First thing in the write transaction: the layout current, and the data the fit read
+    still the warehouse's (another process may have ingested since). what: 'run', 'sweep'."""
+    warehouse.ensure_schema(con)
+    now, _ = current_ingest(con)
+    if now != ingest_id:
+        raise WarehouseError(
+            f"the data changed while this {what} was fitting (ingest {ingest_id} replaced by "
+            f"{now}): run the command again"
+        )
 
 
 def silhouette_columns(s: Silhouette) -> dict:

@@ -1,6 +1,7 @@
 """A warehouse verified end to end: it opens, its schema version, every table and every view
 of spotclust's SQL reads to its last row, and the rows agree (each run's assignments,
-clusters and sizes; the last ingest's rows). One line per check."""
+clusters and sizes; no rows of a run that runs lacks; the last ingest's rows). One line per
+check."""
 
 from __future__ import annotations
 
@@ -10,11 +11,16 @@ from pathlib import Path
 
 import duckdb
 
-from spotclust.warehouse.connection import connection, default_db_path
+from spotclust.warehouse.connection import connection, default_db_path, quote_identifier
 from spotclust.warehouse.damage import TABLES, Reading, damage_cause, read_all
 from spotclust.warehouse.errors import first_line
-from spotclust.warehouse.schema import SCHEMA_VERSION, declared_tables, schema_version
-from spotclust.warehouse.sql_files import models
+from spotclust.warehouse.schema import (
+    SCHEMA_VERSION,
+    declared_tables,
+    run_tables,
+    schema_version,
+)
+from spotclust.warehouse.sql_files import models, read_sql
 
 _LOCATION = re.compile(r"location (\d+)")
 _VIEWS = """
@@ -107,6 +113,7 @@ def check(db: str | Path | None = None) -> CheckReport:
             _version_finding(version),
             *(_reading_finding(r, current) for r in readings),
             *(_row_check(con, *row_check, unreadable) for row_check in _ROW_CHECKS),
+            *_orphan_checks(con, readings, unreadable),
         ]
     return CheckReport(Path(db) if db is not None else default_db_path(), tuple(findings))
 
@@ -131,6 +138,23 @@ def _readings(con: duckdb.DuckDBPyConnection) -> list[Reading]:
         if name not in present
     ]
     return [*read_all(con, tables, "table"), *read_all(con, views, "view"), *missing]
+
+
+def _orphan_checks(con, readings: list[Reading], unreadable: set[str]) -> list[Finding]:
+    """Per table with a run_id: no rows of a run that runs lacks (deleted by hand with
+    `DELETE FROM runs`). A table that an older layout lacks is not checked."""
+    present = {r.name for r in readings if r.error != "missing"}
+    return [
+        _row_check(
+            con,
+            f"no orphaned rows in {table}",
+            ("runs", table),
+            read_sql("queries/orphan_rows.sql").format(table=quote_identifier(table)),
+            unreadable,
+        )
+        for table in run_tables()
+        if table != "runs" and table in present
+    ]
 
 
 def _version_finding(version: int | None) -> Finding:

@@ -38,6 +38,9 @@ def connect(
     create: bool = False,
     external_access: bool = True,
     lock_timeout: float | None = None,
+    alone: bool = False,
+    to_write: str = "",
+    told: list[str] | None = None,
 ) -> duckdb.DuckDBPyConnection:
     """Open the warehouse.
 
@@ -47,6 +50,10 @@ def connect(
     (used for ad-hoc SQL so that a query can only see the warehouse).
     If another process holds the lock, wait up to lock_timeout seconds for it (default:
     SPOTCLUST_LOCK_TIMEOUT, else 60), saying so once on stderr, then give up with a 'busy' error.
+    to_write: what the connection is opened to write ('the fitted run'), named in both; told:
+    a list shared by a command's connections, so that it says it is waiting only once.
+    alone: a database of its own, refused (as opened with other settings) if this process
+    has the file open already through another connection (see runs/write.py SharedWarehouse).
     Every connection checks the schema version: a warehouse written by a newer spotclust is
     refused, by every command, before anything reads or writes it. With create (ingest, which
     replaces the data), every table must read to its end first: a damaged warehouse is
@@ -71,7 +78,10 @@ def connect(
             raise WarehouseError(f"cannot create {db.parent}: {exc.strerror}; pass --db") from exc
     timeout = lock_timeout_s() if lock_timeout is None else lock_timeout
     config = {} if external_access else {"enable_external_access": False}
-    con = _configure(_open_waiting(db, read_only, config, timeout), locked=not external_access)
+    if alone:  # any setting of its own: DuckDB then refuses to share another connection's
+        config["custom_user_agent"] = "spotclust"
+    con = _open_waiting(db, read_only, config, timeout, to_write, [] if told is None else told)
+    con = _configure(con, locked=not external_access)
     record_opened(db)  # an error met later names this file
     try:
         check_version(con, db)
@@ -188,10 +198,11 @@ _HOLDER = re.compile(r"\(PID (\d+)\)")
 _LOCKED = "Could not set lock on file"
 
 
-def _open_waiting(db: Path, read_only: bool, config: dict, timeout: float):
+def _open_waiting(
+    db: Path, read_only: bool, config: dict, timeout: float, to_write: str, told: list[str]
+):
     """duckdb.connect, waiting up to timeout seconds while another process holds the lock."""
     deadline = time.monotonic() + timeout
-    told = False
     while True:
         try:
             return duckdb.connect(str(db), read_only=read_only, config=config)
@@ -203,19 +214,21 @@ def _open_waiting(db: Path, read_only: bool, config: dict, timeout: float):
             who = f"process {holder.group(1)}" if holder else "another process"
             if time.monotonic() >= deadline:
                 waited = f"waited {timeout:g} s; " if timeout > 0 else ""
+                lost = f"{to_write} was not written; " if to_write else ""
                 raise WarehouseError(
                     f"warehouse {db} is busy: {who} has it open (DuckDB lets one process "
-                    f"write, or several read, at a time); {waited}try again when it has "
+                    f"write, or several read, at a time); {waited}{lost}try again when it has "
                     f"finished, or set {LOCK_TIMEOUT_ENV}=SECONDS to wait longer"
                 ) from None
             if not told:
+                purpose = f" to write {to_write}" if to_write else ""
                 print(
-                    f"waiting for {who} to finish with {db} "
+                    f"waiting for {who} to finish with {db}{purpose} "
                     f"(up to {timeout:g} s, {LOCK_TIMEOUT_ENV}) ...",
                     file=sys.stderr,
                     flush=True,
                 )
-                told = True
+                told.append(who)
             time.sleep(min(0.2, max(0.0, deadline - time.monotonic())))
         except duckdb.Error as exc:
             raise WarehouseError(explain_open_error(db, str(exc))) from exc

@@ -60,6 +60,12 @@ def declared_tables() -> list[str]:
     return sorted({table for table, *_ in declared_columns()})
 
 
+def run_tables() -> list[str]:
+    """The tables tables.sql declares with a run_id column, runs among them: every row of a
+    run is in one of these (what `spotclust runs delete` deletes, what check's orphans read)."""
+    return sorted({table for table, column, *_ in declared_columns() if column == "run_id"})
+
+
 def _add_missing_columns(con: duckdb.DuckDBPyConnection) -> None:
     """Add the columns tables.sql defines that an older warehouse's tables lack.
 

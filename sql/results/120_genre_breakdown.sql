@@ -4,8 +4,10 @@
 -- A track listed under several genres counts once for each of them (through track_genres),
 -- so share_of_cluster is a share of the cluster's genre listings and adds up to 1 per cluster;
 -- share_of_genre is the share of the genre's tracks in this cluster and adds up to 1 per genre.
+-- Only runs that runs holds: the rows of a run deleted by hand are not shown.
 WITH clustered_tracks AS (
     SELECT DISTINCT run_id, track_id, cluster FROM assignments
+    WHERE run_id IN (SELECT run_id FROM runs)
 ),
 
 counts AS (

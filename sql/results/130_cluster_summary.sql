@@ -3,9 +3,12 @@
 -- unique: run_id, cluster
 -- Distinctive features are those whose member mean, in standard deviations from the mean of
 -- all rows the run used, is furthest from 0 (the three largest |z| among the run's features).
+-- Only runs that runs holds (every other part is joined to sizes): the rows of a run deleted
+-- by hand are not shown.
 WITH sizes AS (
     SELECT run_id, cluster, count(*) AS size
     FROM assignments
+    WHERE run_id IN (SELECT run_id FROM runs)
     GROUP BY ALL
 ),
 
