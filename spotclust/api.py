@@ -33,20 +33,8 @@ def _translated(function: Callable) -> Callable:
 
     @functools.wraps(function)
     def call(*args, **kwargs):
-        with recording_commits() as commits:
-            try:
-                with translated():
-                    return function(*args, **kwargs)
-            except CommittedError:
-                raise
-            except KeyboardInterrupt:
-                if commits:
-                    raise CommittedError(commits[-1], "then interrupted (Ctrl-C)") from None
-                raise
-            except SpotclustError as exc:
-                if commits:
-                    raise CommittedError(commits[-1], f"then: {exc}") from exc
-                raise
+        with _translated_block():
+            return function(*args, **kwargs)
 
     return call
 
@@ -197,8 +185,8 @@ def query_batches(
 
 @contextmanager
 def _translated_block() -> Iterator[None]:
-    """What _translated does for a call, for a block (query_batches'): only SpotclustError,
-    and a failure or Ctrl-C after a commit raised as CommittedError."""
+    """Only SpotclustError out of the block; a failure or Ctrl-C after a commit in it is
+    raised as CommittedError (_translated for a call, and query_batches' block)."""
     with recording_commits() as commits:
         try:
             with translated():

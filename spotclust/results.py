@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from spotclust.errors import ConfigError, SpotclustError
+from spotclust.files.export import export_query
 from spotclust.runs.resolve import check_run_data, resolve_run
 from spotclust.warehouse import connection, read_sql
 from spotclust.warehouse.errors import translated
@@ -137,15 +138,7 @@ class Run:
         `spotclust export` writes; PyCaret's assign_model)."""
         with translated(), connection(self.db, read_only=True) as con:
             check_run_data(con, resolve_run(con, self.run_id), then="read its assignments")
-            [(has_labels,)] = con.execute(read_sql("queries/has_cluster_labels.sql")).fetchall()
-            query = read_sql("queries/export_run.sql").format(
-                label_column="l.label" if has_labels else "CAST(NULL AS VARCHAR)",
-                label_join="LEFT JOIN cluster_labels AS l ON l.run_id = a.run_id "
-                "AND l.cluster = a.cluster"
-                if has_labels
-                else "",
-            )
-            return con.sql(query, params={"run_id": self.run_id}).pl()
+            return con.sql(export_query(con), params={"run_id": self.run_id}).pl()
 
     def chart(self, name: str) -> alt.TopLevelMixin:
         """One chart of the run as an Altair chart: correlations, pca_map, elbow, profiles,

@@ -45,17 +45,23 @@ def export(
     with connection(db, read_only=True, external_access=False) as con:
         run = resolve_run(con, run_id)
         check_run_data(con, run, then="export")
-        [(has_labels,)] = con.execute(read_sql("queries/has_cluster_labels.sql")).fetchall()
-        query = read_sql("queries/export_run.sql").format(
-            label_column="l.label" if has_labels else "CAST(NULL AS VARCHAR)",
-            label_join="LEFT JOIN cluster_labels AS l ON l.run_id = a.run_id "
-            "AND l.cluster = a.cluster"
-            if has_labels
-            else "",
+        reader = con.sql(export_query(con), params={"run_id": run["run_id"]}).to_arrow_reader(
+            BATCH_ROWS
         )
-        reader = con.sql(query, params={"run_id": run["run_id"]}).to_arrow_reader(BATCH_ROWS)
         rows = _write(reader, out, fmt)
     return out, rows
+
+
+def export_query(con) -> str:
+    """The rows of a run ($run_id) with track details, features and cluster label (NULL in
+    a warehouse from before cluster labels)."""
+    [(has_labels,)] = con.execute(read_sql("queries/has_cluster_labels.sql")).fetchall()
+    return read_sql("queries/export_run.sql").format(
+        label_column="l.label" if has_labels else "CAST(NULL AS VARCHAR)",
+        label_join="LEFT JOIN cluster_labels AS l ON l.run_id = a.run_id AND l.cluster = a.cluster"
+        if has_labels
+        else "",
+    )
 
 
 def _format(fmt: str | None, out: Path) -> str:
