@@ -337,3 +337,15 @@ def keep_runs(last: int, db: Db = None) -> list[int]:
     from spotclust.runs.manage import keep
 
     return keep(last, db)
+
+
+@_translated
+def report(run_id: int | None = None, out: str | Path | None = None, db: Db = None) -> Path:
+    """One self-contained report.html telling a run's story (default: the latest run) with
+    its numbers and a few charts -> its path (out None: report.html in the run's charts
+    folder, charts/<warehouse>/run-<id>/)."""
+    from spotclust.charts.report_page import write_report
+    from spotclust.runs.report import report_sections
+
+    run, sections = report_sections(run_id, db)
+    return write_report(db, run, sections, out)

@@ -146,6 +146,11 @@ class Warehouse:
         index's path; out_dir as `spotclust charts --out` (None: its default)."""
         return api.write_charts(_run_id(run), out_dir, fmt, self.path)
 
+    def report(self, run: RunRef = None, *, out: str | Path | None = None) -> Path:
+        """Write a run's report.html (one self-contained page) -> its path; out as
+        `spotclust report --out` (None: report.html in the run's charts folder)."""
+        return api.report(_run_id(run), out, self.path)
+
     # --------------------------------------------------------------------- SQL and runs
 
     def sql(

@@ -203,3 +203,10 @@ CREATE TABLE IF NOT EXISTS cluster_labels (
     genres   VARCHAR NOT NULL      -- the cluster's top genres
 );
 COMMENT ON TABLE cluster_labels IS 'A short generated name for each cluster of a run: its traits and top genres';
+
+CREATE TABLE IF NOT EXISTS silhouette_values (
+    run_id      INTEGER NOT NULL,
+    row_number  BIGINT NOT NULL,   -- the raw_tracks row (as in assignments)
+    silhouette  DOUBLE NOT NULL    -- s(i), exact against all the run's rows
+);
+COMMENT ON TABLE silhouette_values IS 'Each scored row''s silhouette s(i) per run: every row (exact) or the rows sampled';

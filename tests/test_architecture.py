@@ -80,6 +80,7 @@ ALLOWED = {
         "spotclust.warehouse",
         "spotclust.runs.resolve",
         "spotclust.whole_file",
+        "spotclust.model.mds",  # the distance map's classical MDS (numerics, no I/O)
     ),
     "cli": ("spotclust.output",),  # and the top-level package: the public API
 }

@@ -19,6 +19,9 @@ from support.grouped_data import write_tracks_csv
 
 import spotclust
 from spotclust import charts, warehouse
+from spotclust.charts import data as chart_data
+from spotclust.charts import theme
+from spotclust.charts.map import ARROWS
 from spotclust.errors import ConfigError, WarehouseError
 
 # (genres, tracks, danceability, energy, acousticness, instrumentalness, speechiness, tempo)
@@ -178,6 +181,9 @@ def test_registry_lists_every_chart_once():
         "genre_heatmap",
         "pca_loadings",
         "stability",
+        "silhouette",
+        "feature_boxes",
+        "distances",
     ]
     assert all(entry.title and entry.caption and callable(entry.build) for entry in charts.CHARTS)
     assert all("\n" not in entry.caption for entry in charts.CHARTS)
@@ -211,17 +217,35 @@ def test_every_chart_has_title_axis_titles_legend_tooltips_and_bounded_data(buil
         assert spec["config"]["axis"]["labelFontSize"] >= 11, name
 
 
-def test_clusters_have_the_same_colours_in_every_chart(built):
-    expected = [f"cluster {i}" for i in range(K)]
+def test_clusters_have_the_same_colours_in_every_chart(con, built):
+    expected = charts.chart_run(con, 1)["cluster_labels"]
+    assert [theme.cluster_number(label) for label in expected] == list(range(K))
+    assert all(" · " in label for label in expected)  # number, then the short name
     scales = []
     for name, spec in built.items():
         for enc in encodings(spec):
             color = enc.get("color")
             if isinstance(color, dict) and color.get("field") == "cluster":
                 scales.append((name, color["scale"]))
-    assert {name for name, _ in scales} == {"pca_map", "profiles", "sizes", "top_genres"}
+    assert {name for name, _ in scales} >= {"pca_map", "profiles", "sizes", "top_genres"}
     for name, scale in scales:
-        assert scale == {"domain": expected, "scheme": "tableau10"}, name
+        assert scale == {
+            "domain": expected,
+            "range": [theme.cluster_colour(i, K) for i in range(K)],
+        }, name
+
+
+def test_every_chart_names_the_clusters(con, built):
+    """Legends, facet headers, heatmap columns, centroid labels: '2 · name', never 'cluster 2'."""
+    labels = set(charts.chart_run(con, 1)["cluster_labels"])
+    for name in ("pca_map", "profiles", "sizes", "top_genres", "genre_heatmap"):
+        shown = {row["cluster"] for row in dataset(built[name]) if "cluster" in row}
+        assert shown and shown <= labels, name
+    names = chart_data.cluster_names(con, 1)
+    label = con.execute(
+        "SELECT traits, genres FROM cluster_labels WHERE run_id = 1 AND cluster = 1"
+    ).fetchall()[0]
+    assert names[1].startswith("1 · ") and label[1].split(", ")[0] in names[1]
 
 
 # --------------------------------------------------------------------------- one chart each
@@ -262,7 +286,8 @@ def test_pca_map(con, built):
         "SELECT cluster, avg(pc1), avg(pc2) FROM assignments WHERE run_id = 1 "
         "GROUP BY cluster ORDER BY cluster"
     ).fetchall()
-    assert centroids["cluster"].to_list() == [f"cluster {c}" for c, _, _ in expected]
+    names = chart_data.cluster_names(con, 1)
+    assert centroids["cluster"].to_list() == [names[c] for c, _, _ in expected]
     assert np.allclose(centroids["pc1"], [r[1] for r in expected])
     assert np.allclose(centroids["pc2"], [r[2] for r in expected])
     spec = charts.pca_map(bins, centroids, explained=[0.4, 0.2]).to_dict()
@@ -275,7 +300,23 @@ def test_pca_map(con, built):
     assert f"All {TRACKS:,} tracks binned on a 60 x 60 grid" in title and "centroid" in title
     x_titles = [enc["x"]["title"] for enc in encodings(spec) if "title" in enc.get("x", {})]
     assert x_titles == ["PC1 (standardised units; 40.0% of variance)"]
-    assert data_rows(built["pca_map"]) == bins.height + centroids.height
+    arrows = min(ARROWS, 12)
+    assert data_rows(built["pca_map"]) == bins.height + centroids.height + arrows
+
+
+def test_pca_map_has_equal_aspect_and_loading_arrows(con, built):
+    spec = built["pca_map"]
+    x = next(enc["x"] for enc in encodings(spec) if enc.get("x", {}).get("field") == "x0")
+    y = next(enc["y"] for enc in encodings(spec) if enc.get("y", {}).get("field") == "y0")
+    (x_lo, x_hi), (y_lo, y_hi) = x["scale"]["domain"], y["scale"]["domain"]
+    per_unit_x, per_unit_y = spec["width"] / (x_hi - x_lo), spec["height"] / (y_hi - y_lo)
+    assert per_unit_x == pytest.approx(per_unit_y, rel=0.01)
+    assert "rule" in marks(spec) and {"tip_x"} <= fields(spec, "x2")
+    tips = [row for row in dataset(spec) if "tip_x" in row]
+    loadings = charts.loadings_data(con, 1)
+    longest = max(tips, key=lambda r: r["length"])
+    pc1 = loadings.filter((pl.col("feature") == longest["feature"]) & (pl.col("component") == 1))
+    assert np.sign(longest["tip_x"]) == np.sign(pc1["loading"][0])  # arrows point as loadings
 
 
 def test_pca_map_binning_bounds_the_data_whatever_the_size():
@@ -330,12 +371,21 @@ def test_cluster_profiles(con, built):
     assert data.height == K * 15
     spec = charts.cluster_profiles_chart(data).to_dict()
     assert marks(spec) == {"rect", "text"}  # a clusters x features heatmap, z in each cell
+    # features by effect size (range of the cluster means), nominal ones left out
+    x = next(enc["x"] for enc in encodings(spec) if enc.get("x", {}).get("field") == "label")
+    shown = [f for f in x["sort"]]
+    assert not {"key", "mode", "time_signature"} & set(shown) and "key" in title_text(spec)
+    ranges = data.group_by("label").agg((pl.col("z").max() - pl.col("z").min()).alias("r"))
+    spread = dict(ranges.iter_rows())
+    assert [spread[f] for f in shown] == sorted((spread[f] for f in shown), reverse=True)
+    z = next(enc["color"] for enc in encodings(spec) if enc.get("color", {}).get("field") == "z")
+    assert "z clipped at ±2" in z["legend"]["title"] and z["scale"]["clamp"] is True
     assert fields(spec, "x") == {"label"} and fields(spec, "y") == {"cluster"}
     assert fields(spec, "color") == {"cluster", "z"} and fields(spec, "text") == {"z"}
     assert {"mean", "overall_mean", "z"} <= fields(spec, "tooltip")  # raw means on hover
     # the standardised means are the 'scaled' centroids for the features the run clustered on
     scaled = dict(
-        ((f"cluster {c}", f), v)
+        ((chart_data.cluster_names(con, 1)[c], f), v)
         for c, f, v in con.execute(
             "SELECT cluster, dimension, value FROM centroids WHERE run_id = 1 AND space = 'scaled'"
         ).fetchall()
@@ -346,7 +396,7 @@ def test_cluster_profiles(con, built):
         assert row["z"] == pytest.approx(scaled[(row["cluster"], row["feature"])], abs=1e-9)
     not_used = set(data.filter(~pl.col("in_model"))["label"])
     assert not_used == {f"{f} (not clustered)" for f in ("loudness", "valence", "duration_ms")}
-    assert data_rows(built["profiles"]) == K * 15 + K  # + the strip of cluster colours
+    assert data_rows(built["profiles"]) == K * 12 + K  # 15 less 3 nominal, + the colour strip
 
 
 def test_cluster_sizes(con, built):
@@ -366,13 +416,26 @@ def test_top_genres(con, built):
     data = charts.top_genres_data(con, 1)
     assert data.height <= charts.TOP_GENRES * K
     spec = charts.top_genres_chart(data).to_dict()
-    assert spec["facet"]["field"] == "cluster" and spec["spec"]["mark"]["type"] == "bar"
-    assert fields(spec, "y") == {"genre"} and fields(spec, "x") == {"share_of_cluster"}
-    assert {"tracks", "share_of_genre"} <= fields(spec, "tooltip")
-    assert spec["resolve"]["scale"]["y"] == "independent"
-    assert "Top 20 genres" in title_text(spec)
+    assert spec["facet"]["field"] == "cluster" and marks(spec["spec"]) == {"bar"}
+    assert fields(spec, "y") == {"genre_share"} and fields(spec, "x") == {"lift"}
+    shares = {row["genre_share"] for row in dataset(spec)}  # the share, printed by the genre
+    assert any(re.fullmatch(r"\w+ \(\d+%\)", label) for label in shares)
+    assert {"tracks", "share_of_genre", "lift"} <= fields(spec, "tooltip")
+    assert spec["resolve"]["scale"] == {"y": "independent"}  # x (lift) shared by all panels
+    assert "Top 20 genres" in title_text(spec) and "lift" in title_text(spec)
+    # lift is the share of the cluster over the share of all listings, as explain computes it
+    overall = con.execute(
+        "SELECT genre, sum(tracks) / sum(sum(tracks)) OVER () FROM genre_breakdown "
+        "WHERE run_id = 1 GROUP BY genre"
+    ).fetchall()
+    for row in data.iter_rows(named=True):
+        assert row["lift"] == pytest.approx(row["share_of_cluster"] / dict(overall)[row["genre"]])
+    assert (
+        data["rank_in_cluster"].to_list()
+        == data.sort(["cluster", "lift"], descending=[False, True])["rank_in_cluster"].to_list()
+    )
     rows = dataset(spec)
-    assert {row["genre"] for row in rows if row["cluster"] == "cluster 1"} == {
+    assert {row["genre"] for row in rows if row["cluster"].startswith("1 ")} == {
         "sleep",
         "ambient",
         "piano",
@@ -388,13 +451,22 @@ def test_genre_cluster_heatmap(con, built):
     per_genre = data.group_by("genre").agg(pl.col("share_of_genre").sum())
     assert np.allclose(per_genre["share_of_genre"], 1.0)
     spec = charts.genre_cluster_heatmap(data).to_dict()
-    assert marks(spec) == {"rect", "text"}
+    assert marks(spec) == {"rect", "text", "rule"}  # rules: between the blocks of genres
     assert fields(spec, "x") == {"cluster"} and fields(spec, "y") == {"genre"}
-    assert "share_of_genre" in fields(spec, "color")
+    assert fields(spec, "color") == {"log2_lift"}
+    colour = next(e["color"] for e in encodings(spec) if e.get("color", {}).get("field"))
+    assert colour["scale"] == {
+        "scheme": "redblue",
+        "reverse": True,
+        "domain": [-2, 2],
+        "clamp": True,
+    }
+    separators = [row["genre"] for row in dataset(spec) if set(row) == {"genre"}]
+    assert len(separators) == K - 1  # three blocks of genres, two rules
     assert {"tracks", "share_of_cluster"} <= fields(spec, "tooltip")
     y = next(enc["y"] for enc in encodings(spec) if "y" in enc)
     assert sorted(y["sort"]) == GENRES and y["sort"][:2] == ["metal", "rock"]  # by main cluster
-    assert data_rows(built["genre_heatmap"]) == len(GENRES) * K
+    assert data_rows(built["genre_heatmap"]) == len(GENRES) * K + K - 1
 
 
 def test_pca_loadings(con, built):
@@ -423,14 +495,17 @@ def test_chart_functions_accept_lists_of_dicts(con):
 # --------------------------------------------------------------------------- save_all
 
 
-def test_save_all_writes_self_contained_pages_and_an_index(dbs, tmp_path):
+def test_save_all_writes_pages_sharing_one_bundle_and_an_index(dbs, tmp_path):
     before = dbs["full"].read_bytes()
     out = tmp_path / "out" / "charts"  # created when missing
     index = charts.save_all(dbs["full"], out_dir=out)
     assert index == out / "index.html"
     assert dbs["full"].read_bytes() == before  # read-only
     names = {entry.name for entry in charts.CHARTS}
-    assert {p.name for p in out.iterdir()} == {f"{n}.html" for n in names} | {"index.html"}
+    assert {p.name for p in out.iterdir()} == {f"{n}.html" for n in names} | {
+        "index.html",
+        "vega-bundle.js",
+    }
 
     text = index.read_text()
     for entry in charts.CHARTS:
@@ -441,14 +516,15 @@ def test_save_all_writes_self_contained_pages_and_an_index(dbs, tmp_path):
 
     for page in out.glob("*.html"):
         source = page.read_text()
-        assert "<script src" not in source.lower(), page.name
+        scripts = re.findall(r"<script src=[^>]*>", source)
+        assert scripts == ([] if page.name == "index.html" else ['<script src="vega-bundle.js">'])
         assert "https://cdn" not in source and "<link" not in source.lower(), page.name
         assert not re.search(r"""(src|href)=["']?(https?:)?//""", source), page.name
-        assert page.stat().st_size < 1_500_000, page.name
+        assert page.stat().st_size < 500_000, page.name  # the libraries are not inside
         if page.name != "index.html":
             assert "vegaEmbed(" in source and '"renderer":"svg"' in source
-            assert source.count("<script>") == 2  # the inlined libraries, then the chart
-            assert len(source) > 500_000  # Vega, Vega-Lite and vega-embed are inside
+            assert source.count("<script>") == 1  # the chart; the libraries are beside it
+    assert (out / "vega-bundle.js").stat().st_size > 500_000  # Vega, Vega-Lite, vega-embed
 
 
 def test_save_all_without_a_sweep(dbs, tmp_path):

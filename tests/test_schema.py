@@ -73,6 +73,7 @@ LAYOUTS = {
     3: "f53435c52a0af4e9cedf5fc486d82ca112eb6ac398e203140515cf667c55688a",
     4: "cc9867d3a00053ed3a7d31f25d16d26d24ae671b326954a835367f843eee385f",
     5: "1e286dfde23aec92a19daf693e0cd2c4c921a31c2a914c594f025751543bb833",
+    6: "c5a2bf580cae824845878e4c480efdd06ef0198755edc04957e71191a17e47b5",
 }
 # Columns a model kept across versions: compared before and after an upgrade.
 ROW_CHECKS_KEPT = "row_number, has_missing, problems, is_duplicate"
@@ -175,9 +176,21 @@ V4_WHOLE_NUMBERS = {
 }
 
 
+def make_version_5(db: Path) -> None:
+    """Turn a current warehouse into what a version-5 spotclust left: no silhouette_values."""
+    con = _con(db, read_only=False)
+    try:
+        con.execute("DROP TABLE silhouette_values")
+        con.execute("UPDATE spotclust_meta SET value = '5' WHERE key = 'schema_version'")
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+
+
 def make_version_4(db: Path) -> None:
     """Turn a current warehouse into what a version-4 spotclust left: raw_tracks' whole-number
     columns INTEGER and BIGINT (the fixture's values are whole: they convert exactly)."""
+    make_version_5(db)
     con = _con(db, read_only=False)
     try:
         for column, sql_type in V4_WHOLE_NUMBERS.items():
@@ -286,6 +299,7 @@ def fresh(tmp_path, clustered_template) -> Path:
 
 OLD_LAYOUTS = {
     "version 0": lambda db: make_version_0(db),
+    "version 5": lambda db: make_version_5(db),
     "version 4": lambda db: make_version_4(db),
     "version 3": lambda db: make_version_3(db),
     "version 2": lambda db: make_version_2(db),
@@ -328,7 +342,7 @@ def test_the_layout_of_this_version_is_recorded(fresh):
 
 def test_the_rebuilt_old_layouts_are_old(older):
     version = _version(older)
-    if version in (2, 3, 4):  # the very layout that version recorded
+    if version in (2, 3, 4, 5):  # the very layout that version recorded
         assert layout_hash(older) == LAYOUTS[version]
         return
     got = layout(older)

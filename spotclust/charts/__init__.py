@@ -1,4 +1,5 @@
-"""Charts of a clustering run: self-contained HTML pages (or PNG/SVG) and an index page.
+"""Charts of a clustering run: HTML pages sharing one local vega-bundle.js (or PNG/SVG), an
+index page, and the one-file report.
 
 Kept apart, one concern a module:
 

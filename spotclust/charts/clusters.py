@@ -24,16 +24,19 @@ def _colour_strip(clusters: list[str], row: int) -> alt.Chart:
     )
 
 
+NOMINAL = ("key", "mode", "time_signature")  # categories coded as numbers: a mean means nothing
+CLIP = 2  # the colour scale stops at ±CLIP standard deviations
+
+
 def _feature_order(frame: pl.DataFrame) -> list[str]:
-    """The features' labels: those clustered on first, each group in feature order."""
+    """The features' labels by effect size: the range of the cluster means (in z), largest
+    first, so that the features that separate the clusters most come first."""
     if not frame.height:
         return []
-    return (
-        frame.select("label", "in_model", "position")
-        .unique()
-        .sort(["in_model", "position"], descending=[True, False])["label"]
-        .to_list()
-    )
+    spread = frame.group_by("label").agg((pl.col("z").max() - pl.col("z").min()).alias("range"))
+    return spread.sort(["range", "label"], descending=[True, False], nulls_last=True)[
+        "label"
+    ].to_list()
 
 
 def _profile_heat(frame: pl.DataFrame, clusters: list[str], row: int) -> alt.LayerChart:
@@ -67,9 +70,13 @@ def _profile_heat(frame: pl.DataFrame, clusters: list[str], row: int) -> alt.Lay
     cells = base.mark_rect(stroke="white", strokeWidth=1).encode(
         color=alt.Color(
             "z:Q",
-            scale=alt.Scale(scheme="redblue", reverse=True, domain=[-2, 2], clamp=True),
+            scale=theme.diverging_scale(CLIP),
             legend=alt.Legend(
-                title=["cluster mean − mean of", "all tracks (std devs)"], gradientLength=240
+                title=["cluster mean − mean of", "all tracks (std devs),", f"z clipped at ±{CLIP}"],
+                gradientLength=240,
+                values=[-CLIP, -1, 0, 1, CLIP],
+                labelExpr=f"abs(datum.value) >= {CLIP} ? (datum.value > 0 ? '≥ +' : '≤ −') + "
+                f"'{CLIP}' : format(datum.value, '+~r')",
             ),
         )
     )
@@ -92,6 +99,8 @@ def cluster_profiles_chart(
     """
     frame = theme.as_frame(data)
     clusters = list(clusters) if clusters is not None else theme.cluster_domain(frame)
+    if frame.height:  # nominal features are categories: their mean is no profile
+        frame = frame.filter(~pl.col("feature").is_in(NOMINAL))
     row = max(30, min(44, 360 // max(len(clusters), 1)))
     return theme.finish(
         alt.hconcat(_colour_strip(clusters, row), _profile_heat(frame, clusters, row), spacing=2)
@@ -102,7 +111,10 @@ def cluster_profiles_chart(
                 [
                     "Each cell: the cluster's mean of a feature, standardised (0 = the mean of all "
                     "tracks the run used; ±1 = one standard deviation).",
-                    "Red: above average; blue: below. Hover a cell for the raw means.",
+                    "Red: above average; blue: below (colour clipped at ±2). Features sorted by "
+                    "how much they separate the clusters (range of the cluster means).",
+                    f"Left out: {', '.join(NOMINAL)} (categories, not quantities: a mean key "
+                    "means nothing). Hover a cell for the raw means.",
                 ],
             )
         )

@@ -8,29 +8,52 @@ import polars as pl
 from spotclust.charts import theme
 
 
-def _full_grid(frame: pl.DataFrame) -> tuple[pl.DataFrame, list[str], list[str]]:
-    """(every pair of clusters, empty ones as zeros, labelled; run_a's clusters; run_b's)."""
+def _label(column: str, names: dict[int, str] | None) -> pl.Expr:
+    """The clusters' chart labels: '2 · energetic, loud (metal)', else 'cluster 2'."""
+    return pl.col(column).map_elements(
+        lambda c: (names or {}).get(c) or theme.cluster_label(c), return_dtype=pl.String
+    )
+
+
+def _full_grid(
+    frame: pl.DataFrame, names_a: dict | None = None, names_b: dict | None = None
+) -> tuple[pl.DataFrame, list[str], list[str]]:
+    """(every pair of clusters, empty ones as zeros, labelled; run_a's clusters; run_b's,
+    ordered along the diagonal: each by the row that sends it most tracks)."""
     if not frame.height:
         return frame, [], []
     grid = frame.select("cluster_a").unique().join(frame.select("cluster_b").unique(), how="cross")
     frame = grid.join(frame, on=["cluster_a", "cluster_b"], how="left").fill_null(0)
     frame = frame.with_columns(
-        ("cluster " + pl.col("cluster_a").cast(pl.String)).alias("from"),
-        ("cluster " + pl.col("cluster_b").cast(pl.String)).alias("to"),
+        _label("cluster_a", names_a).alias("from"), _label("cluster_b", names_b).alias("to")
     )
     rows = sorted(set(frame["from"].to_list()), key=theme.cluster_number)
-    columns = sorted(set(frame["to"].to_list()), key=theme.cluster_number)
-    return frame, rows, columns
+    # each column goes under the row holding most of it, so the big cells form a diagonal
+    best = frame.sort(["share_of_b", "tracks"], descending=True).unique("to", keep="first")
+    place = {r: rows.index(r) for r in rows}
+    columns = sorted(
+        best.iter_rows(named=True),
+        key=lambda c: (place[c["from"]], -c["share_of_b"], theme.cluster_number(c["to"])),
+    )
+    return frame, rows, [c["to"] for c in columns]
 
 
-def contingency_chart(data: theme.Data, run_a: int, run_b: int, note: str = "") -> alt.LayerChart:
+def contingency_chart(
+    data: theme.Data,
+    run_a: int,
+    run_b: int,
+    note: str = "",
+    names_a: dict[int, str] | None = None,
+    names_b: dict[int, str] | None = None,
+) -> alt.LayerChart:
     """Where the tracks of each cluster of run_a went in run_b: the contingency as a heatmap.
 
     data: cluster_a, cluster_b, tracks, share_of_a, share_of_b (see compare.compare), the
     non-empty cells. Colour: the share of run_a's cluster; text: the tracks. note: a subtitle
-    line (e.g. the adjusted Rand and NMI).
+    line (e.g. the adjusted Rand and NMI). names_a, names_b: {cluster: label} of each run
+    (charts.data.cluster_names), else 'cluster N'. Columns are ordered along the diagonal.
     """
-    frame, rows, columns = _full_grid(theme.as_frame(data))
+    frame, rows, columns = _full_grid(theme.as_frame(data), names_a, names_b)
     cell = max(36, min(70, 640 // max(len(rows), len(columns), 1)))
     tooltip = [
         alt.Tooltip("from:N", title=f"cluster in run {run_a}"),

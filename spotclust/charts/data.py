@@ -9,8 +9,9 @@ from __future__ import annotations
 import duckdb
 import polars as pl
 
-from spotclust.charts.genres import TOP_GENRES
+from spotclust.charts.genres import MIN_GENRE_TRACKS, TOP_GENRES
 from spotclust.charts.map import PCA_BINS
+from spotclust.charts.theme import cluster_label
 from spotclust.errors import ConfigError
 from spotclust.runs.resolve import resolve_run
 from spotclust.warehouse import read_sql
@@ -31,11 +32,41 @@ def frame_of(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = No
     )
 
 
+def short_name(traits: str, genres: str) -> str:
+    """A cluster's short name from its label's parts: two traits and its top genre."""
+    name = ", ".join(traits.split(", ")[:2])
+    top = genres.split(", ")[0] if genres else ""
+    return f"{name} ({top})" if top else name
+
+
+def cluster_names(con: duckdb.DuckDBPyConnection, run_id: int) -> dict[int, str]:
+    """{cluster: its chart label, '2 · energetic, loud (metal)'} for the clusters that have a
+    name in cluster_labels (none in a warehouse from before the names)."""
+    [(has_labels,)] = con.execute(read_sql("queries/has_cluster_labels.sql")).fetchall()
+    if not has_labels:
+        return {}
+    rows = con.execute(_query("cluster_names"), {"run_id": run_id}).fetchall()
+    return {c: cluster_label(c, short_name(traits, genres)) for c, traits, genres in rows}
+
+
+def named(frame: pl.DataFrame, names: dict[int, str], column: str = "cluster") -> pl.DataFrame:
+    """Frame with its integer cluster column turned into the clusters' chart labels."""
+    if column not in frame.columns:
+        return frame
+    fallback = pl.lit("cluster ") + pl.col(column).cast(pl.String)
+    return frame.with_columns(
+        pl.col(column).replace_strict(names, default=fallback, return_dtype=pl.String)
+    )
+
+
 def chart_run(con: duckdb.DuckDBPyConnection, run_id: int | None = None) -> dict:
     """The runs row of run_id (the latest run when None), with its clusters under "clusters":
-    (cluster, size, share, label) tuples in cluster order."""
+    (cluster, size, share, label) tuples in cluster order, and under "cluster_labels" the label
+    of every cluster 0..k-1 in the charts."""
     run = resolve_run(con, run_id)
     run["clusters"] = con.execute(_query("run_clusters"), {"run_id": run["run_id"]}).fetchall()
+    names = cluster_names(con, run["run_id"])
+    run["cluster_labels"] = [names.get(c, cluster_label(c)) for c in range(run["k"])]
     return run
 
 
@@ -52,8 +83,9 @@ def pca_map_data(
     One row per non-empty bin (at most bins²): its edges, tracks, most common cluster, that
     cluster's share and the count of every cluster in it. Centroids: mean pc1, pc2 per cluster.
     """
-    grid = frame_of(con, "pca_map", {"run_id": run_id, "bins": bins})
-    centroids = frame_of(con, "pca_centroids", {"run_id": run_id})
+    names = cluster_names(con, run_id)
+    grid = named(frame_of(con, "pca_map", {"run_id": run_id, "bins": bins}), names)
+    centroids = named(frame_of(con, "pca_centroids", {"run_id": run_id}), names)
     return grid, centroids
 
 
@@ -88,26 +120,49 @@ def stability_data(con: duckdb.DuckDBPyConnection, sweep_id: int | None = None) 
 def profiles_data(con: duckdb.DuckDBPyConnection, run_id: int) -> pl.DataFrame:
     """Per cluster and feature: raw mean, and the mean standardised against all the run's rows
     (for the features the run clustered on, z equals the 'scaled' centroid)."""
-    return frame_of(con, "profiles", {"run_id": run_id})
+    return named(frame_of(con, "profiles", {"run_id": run_id}), cluster_names(con, run_id))
 
 
 def sizes_data(con: duckdb.DuckDBPyConnection, run_id: int) -> pl.DataFrame:
     """cluster_summary for the run: size, share, top genres, distinctive features."""
-    return frame_of(con, "sizes", {"run_id": run_id})
+    return named(frame_of(con, "sizes", {"run_id": run_id}), cluster_names(con, run_id))
 
 
 def top_genres_data(
     con: duckdb.DuckDBPyConnection, run_id: int, top: int = TOP_GENRES
 ) -> pl.DataFrame:
-    """The top genres of each cluster from genre_breakdown."""
-    return frame_of(con, "top_genres", {"run_id": run_id, "top": top})
+    """The top genres of each cluster by lift (share of the cluster / share overall), with
+    their share of the cluster, from genre_breakdown."""
+    params = {"run_id": run_id, "top": top, "min_tracks": MIN_GENRE_TRACKS}
+    return named(frame_of(con, "top_genres", params), cluster_names(con, run_id))
 
 
 def genre_heatmap_data(con: duckdb.DuckDBPyConnection, run_id: int) -> pl.DataFrame:
-    """Every genre x cluster of the run (zeros included), genres ordered by main cluster."""
-    return frame_of(con, "genre_heatmap", {"run_id": run_id})
+    """Every genre x cluster of the run (zeros included) with its lift, genres ordered by main
+    cluster (main_cluster: its label)."""
+    names = cluster_names(con, run_id)
+    frame = frame_of(con, "genre_heatmap", {"run_id": run_id})
+    return named(named(frame, names), names, "main_cluster")
 
 
 def loadings_data(con: duckdb.DuckDBPyConnection, run_id: int) -> pl.DataFrame:
     """The run's PCA loadings: every fitted component (pc1 and pc2 are the map's axes)."""
     return frame_of(con, "loadings", {"run_id": run_id})
+
+
+def silhouette_data(
+    con: duckdb.DuckDBPyConnection, run_id: int, bins: int = 1000, gap: float = 0.02
+) -> pl.DataFrame:
+    """The run's stored s(i), sorted within each cluster and cut into at most `bins` bands
+    per cluster: one row per band with its place on the stacked axis (empty: none stored)."""
+    return frame_of(con, "silhouette_bands", {"run_id": run_id, "bins": bins, "gap": gap})
+
+
+def feature_boxes_data(con: duckdb.DuckDBPyConnection, run_id: int) -> pl.DataFrame:
+    """Per cluster and raw feature: the 5th, 25th, 50th, 75th and 95th percentiles."""
+    return frame_of(con, "feature_boxes", {"run_id": run_id})
+
+
+def distance_map_data(con: duckdb.DuckDBPyConnection, run_id: int) -> pl.DataFrame:
+    """The run's k-means centres in the model space (cluster, dimension, value) and sizes."""
+    return frame_of(con, "model_centroids", {"run_id": run_id})

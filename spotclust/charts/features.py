@@ -60,7 +60,7 @@ def correlation_heatmap(data: theme.Data, run_label: str = "this run") -> alt.La
     cells = base.mark_rect().encode(
         color=alt.Color(
             "r:Q",
-            scale=alt.Scale(scheme="redblue", domain=[-1, 1], reverse=True),
+            scale=theme.diverging_scale(1, clamp=False),
             legend=alt.Legend(title="Pearson r (−1 to 1)", gradientLength=300),
         ),
         tooltip=tooltip,
@@ -141,8 +141,8 @@ def pca_loadings_chart(data: theme.Data) -> alt.FacetChart:
             ),
             color=alt.Color(
                 "direction:N",
-                scale=alt.Scale(domain=[POSITIVE, NEGATIVE], range=["#2166ac", "#d6604d"]),
-                legend=alt.Legend(title="sign of the loading", orient="right"),
+                scale=alt.Scale(domain=[POSITIVE, NEGATIVE], range=[theme.ABOVE, theme.BELOW]),
+                legend=alt.Legend(title="sign of the loading", orient="right", symbolType="square"),
             ),
             tooltip=[
                 alt.Tooltip("axis:N", title="component"),

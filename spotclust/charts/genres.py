@@ -12,57 +12,72 @@ from spotclust.charts import theme
 TOP_GENRES = 20  # genres per cluster in the top-genres chart, as in the original analysis
 
 
+MIN_GENRE_TRACKS = 10  # a genre needs this many tracks in a cluster to rank by lift (explain's)
+LIFT_CLIP = 2  # the heatmap's colour stops at lift 1/4 and 4 (log2 lift ±2)
+
+
 def top_genres_chart(
     data: theme.Data, clusters: Sequence[str] | None = None, top: int = TOP_GENRES, columns: int = 4
 ) -> alt.FacetChart:
-    """The top genres of each cluster: one panel of bars per cluster.
+    """The genres each cluster holds far more of than the data as a whole: one panel per
+    cluster, bars of lift on one scale shared by every panel, the share printed on each bar.
 
-    data: cluster, genre, tracks, share_of_cluster, share_of_genre, rank_in_cluster
-    (see top_genres_data). Bars: the genre's share of the cluster's genre listings.
+    data: cluster, genre, tracks, share_of_cluster, share_of_genre, overall_share, lift,
+    rank_in_cluster (by lift; see top_genres_data).
     """
     frame = theme.as_frame(data)
     clusters = list(clusters) if clusters is not None else theme.cluster_domain(frame)
     frame = frame.filter(pl.col("rank_in_cluster") <= top) if frame.height else frame
     n_columns = max(1, min(columns, len(clusters)))
     panel_width = max(120, 1080 // n_columns - 140)
-    bars = (
-        alt.Chart(frame)
-        .mark_bar()
-        .encode(
-            y=alt.Y(
-                "genre:N",
-                sort=alt.EncodingSortField("rank_in_cluster", op="min"),
-                title=None,
-                axis=alt.Axis(labelFontSize=11),
-            ),
-            x=alt.X(
-                "share_of_cluster:Q",
-                title="share of cluster (%)",
-                axis=alt.Axis(format=".0%", tickCount=2),
-            ),
-            color=theme.cluster_color(clusters),
-            tooltip=[
-                alt.Tooltip("cluster:N"),
-                alt.Tooltip("genre:N"),
-                alt.Tooltip("rank_in_cluster:Q", title="rank in cluster"),
-                alt.Tooltip("tracks:Q", title="tracks", format=","),
-                alt.Tooltip("share_of_cluster:Q", title="share of the cluster", format=".1%"),
-                alt.Tooltip("share_of_genre:Q", title="share of the genre", format=".1%"),
-            ],
+    largest = float(frame["lift"].max()) if frame.height else 1.0
+    if frame.height:  # the share, printed beside the genre (one mark: a facet of layers warns)
+        frame = frame.with_columns(
+            pl.format(
+                "{} ({}%)", "genre", (pl.col("share_of_cluster") * 100).round(0).cast(pl.Int64)
+            ).alias("genre_share")
         )
+    base = alt.Chart(frame).encode(
+        y=alt.Y(
+            "genre_share:N",
+            sort=alt.EncodingSortField("rank_in_cluster", op="min"),
+            title=None,
+            axis=alt.Axis(labelFontSize=11),
+        ),
+        x=alt.X(
+            "lift:Q",
+            title="lift (× as common as in all tracks)",
+            scale=alt.Scale(domain=[0, largest * 1.25], nice=False),
+            axis=alt.Axis(tickCount=3, format="~r"),
+        ),
+        tooltip=[
+            alt.Tooltip("cluster:N"),
+            alt.Tooltip("genre:N"),
+            alt.Tooltip("lift:Q", title="lift (share here / share overall)", format=".2f"),
+            alt.Tooltip("share_of_cluster:Q", title="share of the cluster", format=".1%"),
+            alt.Tooltip("overall_share:Q", title="share of all tracks", format=".1%"),
+            alt.Tooltip("tracks:Q", title="tracks", format=","),
+            alt.Tooltip("share_of_genre:Q", title="share of the genre", format=".1%"),
+        ],
+    )
+    layered = (
+        base.mark_bar()
+        .encode(color=theme.cluster_color(clusters))
         .properties(width=panel_width, height=alt.Step(17))
     )
     chart = (
-        theme.facet_panels(bars, "cluster:N", clusters, n_columns)
-        .resolve_scale(y="independent", x="independent")
+        theme.facet_panels(layered, "cluster:N", clusters, n_columns)
+        .resolve_scale(y="independent")
         .properties(
             title=theme.title(
-                f"Top {top} genres in each cluster",
+                f"Top {top} genres of each cluster, by lift",
                 [
-                    "Share of the cluster's genre listings (a track listed under two genres counts "
-                    "for both); each panel has its own scale.",
-                    "Hover a bar for the tracks and the share of the genre that falls in the "
-                    "cluster.",
+                    "Lift: the genre's share of the cluster over its share of all tracks (1: as "
+                    "common as anywhere); genres with "
+                    f"{MIN_GENRE_TRACKS}+ tracks in the cluster.",
+                    "In brackets: the genre's share of the cluster. One scale for every panel; "
+                    "hover "
+                    "a bar for the tracks.",
                 ],
             )
         )
@@ -70,13 +85,39 @@ def top_genres_chart(
     return theme.finish(chart)
 
 
+def _separators(frame: pl.DataFrame, order: list[str]) -> pl.DataFrame:
+    """The first genre of each block (after the first): where a rule separates the blocks."""
+    if not frame.height:
+        return pl.DataFrame({"genre": []}, schema={"genre": pl.String})
+    main = frame.select("genre", "genre_order", "main_cluster").unique().sort("genre_order")
+    first = main.filter(pl.col("main_cluster").ne_missing(pl.col("main_cluster").shift(1))).slice(1)
+    return first.select("genre")
+
+
+def _lift_colour() -> alt.Color:
+    """log2 lift on the diverging scale of every page (red: over-represented), labelled ×."""
+    return alt.Color(
+        "log2_lift:Q",
+        scale=theme.diverging_scale(LIFT_CLIP),
+        legend=alt.Legend(
+            title=["lift (log scale),", "clipped at ¼× and 4×"],
+            values=[-2, -1, 0, 1, 2],
+            labelExpr="datum.value >= 0 ? format(pow(2, datum.value), '~r') + '×' "
+            ": '1/' + format(pow(2, -datum.value), '~r') + '×'",
+            gradientLength=300,
+        ),
+    )
+
+
 def genre_cluster_heatmap(
     data: theme.Data, clusters: Sequence[str] | None = None
 ) -> alt.LayerChart:
-    """Where each genre's tracks went: share of the genre in each cluster, every genre.
+    """Which genres each cluster over- or under-represents: lift of every genre x cluster,
+    coloured on the diverging scale (log2), the share of the genre printed.
 
-    data: genre, cluster, tracks, share_of_genre, share_of_cluster, genre_order
-    (see genre_heatmap_data). Genres are sorted by their main cluster, so blocks show.
+    data: genre, cluster, tracks, share_of_genre, share_of_cluster, lift, main_cluster,
+    genre_order (see genre_heatmap_data). Genres are sorted by their main cluster, so blocks
+    show, with a rule between blocks.
     """
     frame = theme.as_frame(data)
     clusters = list(clusters) if clusters is not None else theme.cluster_domain(frame)
@@ -85,44 +126,48 @@ def genre_cluster_heatmap(
         if frame.height
         else []
     )
+    if frame.height:
+        frame = frame.with_columns(pl.col("lift").clip(2.0**-6, 2.0**6).log(2).alias("log2_lift"))
     cell_width = max(60, min(140, (theme.WIDTH - 250) // max(len(clusters), 1)))
+    y = alt.Y("genre:N", sort=order, title=None, axis=alt.Axis(labelFontSize=11))
     base = alt.Chart(frame).encode(
         x=alt.X(
             "cluster:N",
             sort=clusters,
             title=None,
-            axis=alt.Axis(orient="top", labelAngle=0, labelFontSize=13),
+            axis=alt.Axis(orient="top", labelAngle=-20, labelFontSize=12),
         ),
-        y=alt.Y("genre:N", sort=order, title=None, axis=alt.Axis(labelFontSize=11)),
+        y=y,
         tooltip=[
             alt.Tooltip("genre:N"),
             alt.Tooltip("cluster:N"),
+            alt.Tooltip("lift:Q", title="lift (share here / share overall)", format=".2f"),
             alt.Tooltip("tracks:Q", title="tracks", format=","),
             alt.Tooltip("share_of_genre:Q", title="share of the genre", format=".1%"),
             alt.Tooltip("share_of_cluster:Q", title="share of the cluster", format=".2%"),
         ],
     )
-    cells = base.mark_rect(stroke="white", strokeWidth=0.5).encode(
-        color=alt.Color(
-            "share_of_genre:Q",
-            scale=alt.Scale(domain=[0, 0.5, 1], range=["#f7fbff", "#6baed6", "#08306b"]),
-            legend=alt.Legend(title="share of genre", format=".0%", gradientLength=300),
-        )
-    )
+    cells = base.mark_rect(stroke="white", strokeWidth=0.5).encode(color=_lift_colour())
     text = base.mark_text(fontSize=10).encode(
         text=alt.Text("share_of_genre:Q", format=".0%"),
-        color=alt.condition("datum.share_of_genre > 0.6", alt.value("white"), alt.value("#333")),
+        color=alt.condition("abs(datum.log2_lift) > 1.4", alt.value("white"), alt.value("#333")),
+    )
+    rules = (
+        alt.Chart(_separators(frame, order))
+        .mark_rule(color="#222", strokeWidth=1.5)
+        .encode(y=alt.Y("genre:N", sort=order, bandPosition=0))
     )
     return theme.finish(
-        alt.layer(cells, text).properties(
+        alt.layer(cells, text, rules).properties(
             width=cell_width * max(len(clusters), 1),
             height=alt.Step(14),
             title=theme.title(
-                "Genres across clusters",
+                "Genres across clusters, by lift",
                 [
-                    f"Share of each genre's tracks that fall in each cluster ({len(order)} "
-                    "genres; each row adds up to 100%).",
-                    "Genres are grouped by the cluster that holds most of their tracks.",
+                    f"Colour: lift, the genre's share of the cluster over its share of all tracks "
+                    f"(red: more common here, blue: less; {len(order)} genres).",
+                    "Printed: share of the genre's tracks in the cluster (each row adds up to "
+                    "100%). Blocks: genres grouped by the cluster holding most of their tracks.",
                 ],
             ),
         )

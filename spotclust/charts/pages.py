@@ -1,6 +1,7 @@
-"""Writing a run's charts: one self-contained page per chart (or a PNG/SVG image) and
-index.html. Every HTML page inlines the Vega, Vega-Lite and vega-embed scripts (one bundle
-from vl-convert), so it renders from file:// with no network.
+"""Writing a run's charts: one page per chart (or a PNG/SVG image) and index.html. The
+pages of a run share one copy of the Vega, Vega-Lite and vega-embed scripts (one bundle from
+vl-convert), vega-bundle.js beside them, so they render from file:// with no network; a page
+written alone (compare's) inlines it instead.
 
 The HTML is in templates/ (string.Template). Every value is escaped with html.escape, except
 Markup: the pages' own fragments, the style sheet, and the scripts, which script_json makes
@@ -88,17 +89,95 @@ def script_json(value) -> Markup:
     return Markup(text.replace("</", "<\\/").replace("<!--", "<\\!--"))
 
 
-def chart_page(chart, title: str, caption: str, run_id: int) -> str:
-    """A complete, self-contained HTML page for one chart."""
+BUNDLE = "vega-bundle.js"  # the scripts every page of a run's folder loads
+
+
+def write_bundle(folder: Path) -> Path:
+    """folder/vega-bundle.js, written only when it is missing or holds another bundle."""
+    path, bundle = folder / BUNDLE, _vega_bundle()
+    try:
+        if path.stat().st_size == len(bundle.encode()) and path.read_text("utf-8") == bundle:
+            return path
+    except (OSError, UnicodeDecodeError):
+        pass  # missing or unreadable: write it
+    write_whole(path, lambda partial: partial.write_text(bundle, "utf-8"), "; pass --out")
+    return path
+
+
+def _encodings(spec: dict, channel: str) -> list[dict]:
+    """The channel's field encodings in a single view and in its layers."""
+    views = [spec, *(v for v in spec.get("layer", []) if isinstance(v, dict))]
+    found = [(v.get("encoding") or {}).get(channel) for v in views]
+    return [e for e in found if isinstance(e, dict) and "field" in e]
+
+
+def _fixed_height(spec: dict) -> int | float | None:
+    """The height in pixels: a number as it is, a step times the categories its y sorts by,
+    None when unknown (Vega-Lite cannot fit the width of a chart with a step height)."""
+    height = spec.get("height")
+    if isinstance(height, int | float):
+        return height
+    step = height.get("step") if isinstance(height, dict) else None
+    sorts = [e["sort"] for e in _encodings(spec, "y") if isinstance(e.get("sort"), list)]
+    if not isinstance(step, int | float) or not sorts:
+        return None
+    return step * max(len(s) for s in sorts)
+
+
+def responsive(spec: dict) -> dict:
+    """The spec with the width of the page where the chart allows it: a single view (or layer)
+    whose x is continuous, or that has no x field, fills its container ('container' width,
+    autosize fit-x). Heatmaps, facets and side-by-side panels keep their widths: the page
+    wraps and scales them (chart.html)."""
+    composite = {"facet", "hconcat", "vconcat", "concat", "repeat"} & spec.keys()
+    if composite or not isinstance(spec.get("width"), int | float):
+        return spec
+    if {e.get("type", "quantitative") for e in _encodings(spec, "x")} - {
+        "quantitative",
+        "temporal",
+    }:
+        return spec
+    height = _fixed_height(spec)
+    if height is None:
+        return spec
+    fit = {"type": "fit-x", "contains": "padding"}
+    return {**spec, "width": "container", "height": height, "autosize": fit}
+
+
+def chart_page(
+    chart,
+    title: str,
+    caption: str,
+    run_id: int,
+    *,
+    bundle: str | None = None,
+    back: tuple[str, str] | None = ("index.html", "all charts of run {run_id}"),
+) -> str:
+    """A complete HTML page for one chart.
+
+    bundle: the relative URL of the scripts (write_bundle), or None to inline them (a page
+    that works alone). back: (href, text) of the link at the top, None for no link.
+    """
+    libraries = (
+        _fragment("chart_libraries_file.html", src=bundle)
+        if bundle is not None
+        else render("chart_libraries_inline.html", bundle=Markup(_vega_bundle()))
+    )  # the inline bundle was made script-safe when it was built
+    nav = (
+        _fragment("chart_nav.html", href=back[0], text=back[1].format(run_id=run_id))
+        if back is not None
+        else ""
+    )
     return render(
         "chart.html",
         title=title,
         caption=caption,
         run_id=run_id,
         style=Markup(_template_text("style.css")),
-        bundle=Markup(_vega_bundle()),  # made script-safe when it was built
+        libraries=Markup(libraries),
+        nav=Markup(nav),
         # The unit tests validate every chart's spec; skipping it here saves a second a run.
-        spec=script_json(chart.to_dict(validate=False)),
+        spec=script_json(responsive(chart.to_dict(validate=False))),
         options=script_json(EMBED_OPTIONS),
     )
 
@@ -201,7 +280,7 @@ def index_page(run: dict, pages: Sequence[tuple[ChartEntry, str]], fmt: str = "h
 def _write_chart(chart, entry: ChartEntry, path: Path, fmt: str, run_id: int) -> None:
     def write(partial: Path) -> None:
         if fmt == "html":
-            page = chart_page(chart, entry.title, entry.caption, run_id)
+            page = chart_page(chart, entry.title, entry.caption, run_id, bundle=BUNDLE)
             partial.write_text(page, encoding="utf-8")
         elif fmt == "svg":
             chart.save(str(partial), format="svg")
@@ -233,8 +312,8 @@ def save_all(
 ) -> Path:
     """Write every chart of a run (latest when run_id is None) and index.html; return its path.
 
-    out_dir: where (None: default_folder). fmt: 'html' (self-contained pages), 'png' or 'svg'
-    (static images, for reports). sweep_id: the sweep the elbow and stability charts draw
+    out_dir: where (None: default_folder). fmt: 'html' (pages sharing vega-bundle.js), 'png'
+    or 'svg' (static images, for reports). sweep_id: the sweep the elbow and stability charts draw
     (None: the latest).
     """
     if fmt not in FORMATS:
@@ -245,6 +324,8 @@ def save_all(
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise ConfigError(f"cannot create {out}: {exc.strerror}; pass --out") from exc
+    if fmt == "html":
+        write_bundle(out)
     pages = []
     for entry, chart in charts:
         filename = f"{entry.name}.{fmt}"
@@ -274,6 +355,8 @@ def refresh_sweep_pages(
     for entry, chart in charts:
         for fmt in FORMATS:
             if (out / f"{entry.name}.{fmt}").is_file():
+                if fmt == "html":
+                    write_bundle(out)  # pages written before the bundle was shared
                 _write_chart(chart, entry, out / f"{entry.name}.{fmt}", fmt, run["run_id"])
                 written.append(out / f"{entry.name}.{fmt}")
     return written

@@ -10,7 +10,7 @@ from typing import Any
 
 import duckdb
 
-from spotclust.charts import data
+from spotclust.charts import data, diagnostics
 from spotclust.charts.clusters import cluster_profiles_chart, cluster_sizes_chart
 from spotclust.charts.features import correlation_heatmap, pca_loadings_chart
 from spotclust.charts.genres import TOP_GENRES, genre_cluster_heatmap, top_genres_chart
@@ -34,8 +34,9 @@ class ChartEntry:
 
 
 def _clusters(run: dict) -> list[str]:
-    """Every cluster of the run, so that a cluster keeps its colour even where it is absent."""
-    return [cluster_label(c) for c in range(run["k"])]
+    """Every cluster of the run, by its number and short name, so that a cluster keeps its
+    colour even where it is absent."""
+    return run.get("cluster_labels") or [cluster_label(c) for c in range(run["k"])]
 
 
 NO_GENRES = [
@@ -64,12 +65,13 @@ CHARTS: tuple[ChartEntry, ...] = (
     ChartEntry(
         "pca_map",
         "PCA map",
-        "Every track on the first two principal components, binned, coloured by cluster, "
-        "with the centroids.",
+        "Every track on the first two principal components (equal scales), binned, coloured by "
+        "cluster, with the centroids and the features' loadings as arrows (a biplot).",
         lambda con, run, sweep: pca_map(
             *data.pca_map_data(con, run["run_id"]),
             clusters=_clusters(run),
             explained=data.explained_variance(con, run["run_id"]),
+            loadings=data.loadings_data(con, run["run_id"]),
         ),
     ),
     ChartEntry(
@@ -82,7 +84,9 @@ CHARTS: tuple[ChartEntry, ...] = (
     ChartEntry(
         "profiles",
         "Cluster profiles",
-        "Each cluster's mean of every feature on a standardised scale; raw means on hover.",
+        "Each cluster's mean of every feature in standard deviations (colour clipped at ±2), "
+        "features sorted by how much they separate the clusters; key, mode and time_signature "
+        "are left out (categories, not quantities).",
         lambda con, run, sweep: cluster_profiles_chart(
             data.profiles_data(con, run["run_id"]), clusters=_clusters(run)
         ),
@@ -98,7 +102,8 @@ CHARTS: tuple[ChartEntry, ...] = (
     ChartEntry(
         "top_genres",
         "Top genres per cluster",
-        f"The {TOP_GENRES} most common genres of each cluster, as shares of the cluster.",
+        f"The {TOP_GENRES} genres each cluster holds most over its share of all tracks (lift), "
+        "on one scale, with their share of the cluster.",
         lambda con, run, sweep: _unless_no_genres(
             data.top_genres_data(con, run["run_id"]),
             lambda frame: top_genres_chart(frame, clusters=_clusters(run)),
@@ -107,7 +112,8 @@ CHARTS: tuple[ChartEntry, ...] = (
     ChartEntry(
         "genre_heatmap",
         "Genres x clusters",
-        "For every genre, the share of its tracks in each cluster.",
+        "For every genre and cluster, the lift (red: more common in the cluster than overall, "
+        "blue: less) and the share of the genre's tracks, genres grouped by main cluster.",
         lambda con, run, sweep: _unless_no_genres(
             data.genre_heatmap_data(con, run["run_id"]),
             lambda frame: genre_cluster_heatmap(frame, clusters=_clusters(run)),
@@ -125,6 +131,40 @@ CHARTS: tuple[ChartEntry, ...] = (
         "How reproducible the clusters are between resamples, and the gap statistic, against k "
         "(the latest sweep, or `charts --sweep ID`).",
         lambda con, run, sweep: stability_chart(data.stability_data(con, sweep), run_k=run["k"]),
+    ),
+    ChartEntry(
+        "silhouette",
+        "Silhouette per track",
+        "Every scored track's silhouette, sorted within its cluster, with the run's average "
+        "(a sampled silhouette shows its sample).",
+        lambda con, run, sweep: diagnostics.silhouette_plot(
+            data.silhouette_data(
+                con,
+                run["run_id"],
+                diagnostics.silhouette_bands(run["k"]),
+                diagnostics.SILHOUETTE_GAP,
+            ),
+            clusters=_clusters(run),
+            run=run,
+        ),
+    ),
+    ChartEntry(
+        "feature_boxes",
+        "Features per cluster",
+        "Each cluster's tempo, loudness, duration and other features in their own units, as "
+        "boxes (quartiles, median, 5th to 95th percentile).",
+        lambda con, run, sweep: diagnostics.feature_boxes_chart(
+            data.feature_boxes_data(con, run["run_id"]), clusters=_clusters(run)
+        ),
+    ),
+    ChartEntry(
+        "distances",
+        "Distances between clusters",
+        "The cluster centres on a plane by classical MDS of their distances in the model "
+        "space, sized by tracks.",
+        lambda con, run, sweep: diagnostics.distance_map(
+            data.distance_map_data(con, run["run_id"]), clusters=_clusters(run)
+        ),
     ),
 )
 

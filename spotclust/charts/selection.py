@@ -136,6 +136,9 @@ def _elbow_subtitle(frame: pl.DataFrame) -> str:
     )
 
 
+_ELBOW_COLOURS = {"inertia": "#4c78a8", "silhouette": "#e45756", RUN_K: "#888"}
+
+
 def elbow_chart(data: theme.Data, run_k: int | None = None) -> alt.HConcatChart | alt.Chart:
     """Inertia and silhouette against k from a sweep, knee and best silhouette marked.
 
@@ -148,25 +151,27 @@ def elbow_chart(data: theme.Data, run_k: int | None = None) -> alt.HConcatChart 
         return message_chart(
             [
                 "No sweep yet.",
-                "Run `spotclust sweep --k 2..12`,",
-                "then `spotclust charts`, to draw the elbow",
+                "Run: spotclust sweep --k 2..12,",
+                "then: spotclust charts, to draw the elbow",
                 "and silhouette curves.",
             ],
             height=200,
             title=theme.title(
                 "Elbow and silhouette against k",
-                "There is no sweep in this warehouse: run `spotclust sweep` to make one.",
+                "There is no sweep in this warehouse: run spotclust sweep to make one.",
             ),
         )
     frame = _with_marks(frame)
     ks = frame["k"].to_list()
+    # A sweep without silhouette draws the inertia panel alone and says why, never an empty
+    # grid with a silhouette legend.
+    scored = frame["silhouette"].drop_nulls().len() > 0
+    domain = ["inertia", "silhouette", RUN_K] if scored else ["inertia", RUN_K]
     shared = _SweepPanels(
         x=k_axis(ks),
         series=alt.Color(
             "series:N",
-            scale=alt.Scale(
-                domain=["inertia", "silhouette", RUN_K], range=["#4c78a8", "#e45756", "#888"]
-            ),
+            scale=alt.Scale(domain=domain, range=[_ELBOW_COLOURS[name] for name in domain]),
             legend=alt.Legend(title=None, orient="top"),
         ),
         tooltip=[
@@ -179,10 +184,17 @@ def elbow_chart(data: theme.Data, run_k: int | None = None) -> alt.HConcatChart 
         ],
         run_k=run_k if in_sweep(run_k, ks) else None,
     )
+    inertia = _elbow_panel(
+        shared, frame, "inertia", "inertia (squared standardised units)", "is_knee", "~s"
+    )
+    if not scored:
+        why = "This sweep did not score silhouette (--no-silhouette); sweep again without it."
+        chart = inertia.properties(
+            title=theme.title("Choosing k: the elbow", [_elbow_subtitle(frame), why])
+        )
+        return theme.finish(chart)
     chart = alt.hconcat(
-        _elbow_panel(
-            shared, frame, "inertia", "inertia (squared standardised units)", "is_knee", "~s"
-        ),
+        inertia,
         _elbow_panel(
             shared, frame, "silhouette", "silhouette (-1 to 1)", "is_best_silhouette", ".3f"
         ),
@@ -298,8 +310,8 @@ def stability_chart(data: theme.Data, run_k: int | None = None, stable: float = 
         return message_chart(
             [
                 f"No stability or gap statistic in {swept}.",
-                "Run `spotclust sweep --k 2..12` (stability is on by default;",
-                "add --gap for the gap statistic), then `spotclust charts`.",
+                "Run: spotclust sweep --k 2..12 (stability is on by default;",
+                "add --gap for the gap statistic), then: spotclust charts",
             ],
             height=160,
             title=theme.title("Stability and gap statistic against k", "Nothing measured yet."),

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 import altair as alt
@@ -19,13 +20,15 @@ def as_frame(data: Data) -> pl.DataFrame:
     return data if isinstance(data, pl.DataFrame) else pl.DataFrame(list(data))
 
 
-def cluster_label(cluster: int) -> str:
-    """The label every chart uses for a cluster: 'cluster 0' is the largest."""
-    return f"cluster {cluster}"
+def cluster_label(cluster: int, name: str | None = None) -> str:
+    """The label every chart uses for a cluster: its number, then its short name when it has
+    one ('2 · energetic, loud (metal)'), else 'cluster 2'; 'cluster 0' is the largest."""
+    return f"{cluster} · {name}" if name else f"cluster {cluster}"
 
 
 def cluster_number(label: str) -> int:
-    return int(str(label).rsplit(" ", 1)[-1])
+    """The cluster's number in a label from cluster_label (its first integer)."""
+    return int(re.search(r"\d+", str(label)).group())
 
 
 def cluster_domain(data: Data, field: str = "cluster") -> list[str]:
@@ -36,16 +39,57 @@ def cluster_domain(data: Data, field: str = "cluster") -> list[str]:
     return sorted(set(frame[field].to_list()), key=cluster_number)
 
 
+# One categorical palette for every page, readable with red-green colour blindness up to
+# k = 12 (tests/test_palette.py): Okabe & Ito's seven colours (2008), a dark grey in place of
+# their black (the PCA map draws its centroids in black), then four of Paul Tol's (indigo,
+# purple and red of his "bright" and "muted" sets, sand). Cluster i always has colour i.
+PALETTE = (
+    "#E69F00",  # orange
+    "#56B4E9",  # sky blue
+    "#009E73",  # bluish green
+    "#F0E442",  # yellow
+    "#0072B2",  # blue
+    "#D55E00",  # vermillion
+    "#CC79A7",  # reddish purple
+    "#444444",  # dark grey
+    "#332288",  # indigo
+    "#AA3377",  # purple
+    "#EE6677",  # red
+    "#DDCC77",  # sand
+)
+OTHER = "#999999"  # a 13th cluster and beyond: grey (k > 12 outruns any readable palette)
+
+# One diverging scheme, one meaning on every page: red = above (more than average, positive),
+# blue = below. Vega's "redblue" runs red to blue, hence reversed.
+DIVERGING = {"scheme": "redblue", "reverse": True}
+ABOVE, BELOW = "#b2182b", "#2166ac"  # its two ends, for marks coloured by sign
+
+
+def cluster_colour(i: int, k: int) -> str:
+    """The colour of cluster i (0-based) of a run with k clusters: the same on every page."""
+    if not 0 <= i < k:
+        raise ValueError(f"no cluster {i} in a run of {k}")
+    return PALETTE[i] if i < len(PALETTE) else OTHER
+
+
 def cluster_color(
-    clusters: Sequence[str], title: str = "cluster", legend: bool | None = True
+    clusters: Sequence[str], title: str = "cluster", legend: bool | None = True, symbol="square"
 ) -> alt.Color:
-    """The same colour for the same cluster in every chart of a run (domain = all clusters)."""
-    scheme = "tableau10" if len(clusters) <= 10 else "tableau20"
+    """The same colour for the same cluster in every chart of a run (domain = all clusters);
+    symbol: the legend's symbol, matching the marks (squares for bars, rects and bins)."""
+    k = max((cluster_number(c) for c in clusters), default=-1) + 1
     return alt.Color(
         "cluster:N",
-        scale=alt.Scale(domain=list(clusters), scheme=scheme),
-        legend=alt.Legend(title=title, orient="right") if legend else None,
+        scale=alt.Scale(
+            domain=list(clusters), range=[cluster_colour(cluster_number(c), k) for c in clusters]
+        ),
+        legend=alt.Legend(title=title, orient="right", symbolType=symbol) if legend else None,
     )
+
+
+def diverging_scale(limit: float, clamp: bool = True) -> alt.Scale:
+    """The diverging scale of every page, symmetric about 0 over [-limit, limit]."""
+    return alt.Scale(**DIVERGING, domain=[-limit, limit], clamp=clamp)
 
 
 def title(text: str, subtitle: str | Sequence[str] = ()) -> alt.TitleParams:

@@ -11,7 +11,7 @@ import sys
 import click
 
 from spotclust import CommittedError, SpotclustError, __version__
-from spotclust.cli import data, maintenance, manage, results, runs
+from spotclust.cli import data, maintenance, manage, report, results, runs
 from spotclust.cli.options import FailedAfterCommit
 from spotclust.output import terminal_text
 
@@ -71,6 +71,7 @@ for command in (
     runs.run_all,
     maintenance.check,
     manage.runs,
+    report.report,
 ):
     cli.add_command(command)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import click
 from click.core import ParameterSource
 
@@ -55,6 +57,9 @@ def cluster(k, repeat_run, no_charts, charts_dir, quiet, db, **options):
     if not no_charts:
         with after_commit(committed, "charts not written"):
             echo(f"Charts: open {spotclust.write_charts(result.run_id, charts_dir, db=db)}")
+        with after_commit(committed, "report not written"):
+            out = None if charts_dir is None else os.path.join(charts_dir, "report.html")
+            echo(f"Report: open {spotclust.report(result.run_id, out, db)}")
 
 
 def _genre_agreement(m: dict) -> str:
@@ -201,13 +206,16 @@ def _print_sweep(result) -> None:
     help="The elbow step's k range (as the notebook: 1..10), or 'none' to skip it.",
 )
 @click.option(
-    "--sweep-silhouette", is_flag=True, help="Also score every k of the sweep by silhouette."
+    "--sweep-silhouette/--no-sweep-silhouette",
+    default=True,
+    show_default=True,
+    help="Score every k of the sweep by silhouette (sampled above 5,000 rows).",
 )
 @click.option(
     "--stability",
     "stability_pairs",
     type=click.IntRange(min=0),
-    default=0,
+    default=3,
     show_default=True,
     help="Resample pairs per k for the sweep's stability (0 skips it).",
 )
@@ -217,7 +225,7 @@ def _print_sweep(result) -> None:
 @click.pass_context
 def run_all(ctx, path, k, k_range, sweep_silhouette, stability_pairs, quiet, db, **options):
     """The whole analysis in one go: ingest PATH (default: the shipped dataset), the elbow
-    sweep, cluster with K, profiles and genres, and the chart pages.
+    sweep, cluster with K, profiles and genres, the chart pages and report.html.
 
     The same as `ingest`, `sweep` and `cluster` one after another, in one process.
     """

@@ -3,7 +3,7 @@ agreement of the clusters with the genres."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from sklearn import metrics as skm
@@ -23,6 +23,9 @@ class Silhouette:
     sample_size: int | None = None
     ci_low: float | None = None
     ci_high: float | None = None
+    # s(i) of each point scored: every row in order (exact), or the rows drawn (sampled)
+    values: np.ndarray | None = field(default=None, repr=False, compare=False)
+    rows: np.ndarray | None = field(default=None, repr=False, compare=False)  # None: all
 
 
 def silhouette(
@@ -44,15 +47,19 @@ def silhouette(
         sample_size = None  # a sample as large as the data is the data: exact
         force_exact = True
     if sample_size is None and (force_exact or n <= EXACT_SILHOUETTE_MAX_ROWS):
-        return Silhouette(value=float(sil.silhouette_score(X, labels)), method="exact")
+        values = sil.silhouette_samples(X, labels)  # silhouette_score is their mean
+        return Silhouette(value=float(np.mean(values)), method="exact", values=values)
     m = min(n, sample_size or DEFAULT_SILHOUETTE_SAMPLE)
-    estimate, low, high = sil.sampled_silhouette(X, labels, sample_size=m, seed=seed)
+    rows, values = sil.sampled_silhouette_samples(X, labels, sample_size=m, seed=seed)
+    estimate, low, high = sil.sampled_estimate(values, n)
     return Silhouette(
         value=float(estimate),
         method="sampled",
         sample_size=m,
         ci_low=float(low),
         ci_high=float(high),
+        values=values,
+        rows=rows,
     )
 
 

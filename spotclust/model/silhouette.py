@@ -22,7 +22,9 @@ from spotclust.model._silhouette_kernels import (
 
 __all__ = [
     "SampledSilhouette",
+    "sampled_estimate",
     "sampled_silhouette",
+    "sampled_silhouette_samples",
     "silhouette_samples",
     "silhouette_score",
 ]
@@ -350,6 +352,25 @@ def sampled_silhouette(X, labels, sample_size: int, seed=None) -> SampledSilhoue
 
     Returns a ``SampledSilhouette(estimate, ci_low, ci_high)`` named tuple.
     """
+    _, sil = sampled_silhouette_samples(X, labels, sample_size, seed)
+    return sampled_estimate(sil, np.asarray(labels).shape[0])
+
+
+def sampled_estimate(sil: np.ndarray, n: int) -> SampledSilhouette:
+    """The estimate and interval of :func:`sampled_silhouette` from the s(i) of m drawn
+    points out of n."""
+    m = sil.shape[0]
+    estimate = float(np.mean(sil))
+    fpc = math.sqrt((n - m) / (n - 1))
+    half = _Z95 * float(np.std(sil, ddof=1)) / math.sqrt(m) * fpc
+    return SampledSilhouette(estimate, estimate - half, estimate + half)
+
+
+def sampled_silhouette_samples(
+    X, labels, sample_size: int, seed=None
+) -> tuple[np.ndarray, np.ndarray]:
+    """(picked, values): the original indices of the points :func:`sampled_silhouette`
+    draws (same seed, same points) and the exact s(i) of each, against all n points."""
     if isinstance(sample_size, bool) or not isinstance(sample_size, (int, np.integer)):
         raise ValueError(f"sample_size must be an integer; got {sample_size!r}.")
     if sample_size < 2:
@@ -365,7 +386,4 @@ def sampled_silhouette(X, labels, sample_size: int, seed=None) -> SampledSilhoue
     need = _need(prep, queries)
     sums = _row_sums(prep.coords, prep.starts, queries, need, False, _ROW_BLOCK)
     sil = _silhouettes(prep, queries, sums, need)
-    estimate = float(np.mean(sil))
-    fpc = math.sqrt((n - m) / (n - 1))
-    half = _Z95 * float(np.std(sil, ddof=1)) / math.sqrt(m) * fpc
-    return SampledSilhouette(estimate, estimate - half, estimate + half)
+    return picked, sil

@@ -67,7 +67,7 @@ def run(
             check_same_data(con, ingest[0], "run")
             run_id = con.execute("SELECT nextval('run_id_seq')").fetchone()[0]
             commit.what = f"run {run_id}"
-            write_run(con, run_id, config, source, ids, model, measured, ingest)
+            write_run(con, run_id, config, source, ids, model, measured, ingest, silhouette)
             timings["write"] = time.perf_counter() - t
             timings["total"] = time.perf_counter() - t_start
             con.execute(

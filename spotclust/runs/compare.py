@@ -97,6 +97,8 @@ def save_chart(comparison: Comparison, out: str | Path | None = None) -> Path:
         f"Run {c.run_a} vs run {c.run_b}",
         f"Where the tracks of each cluster of run {c.run_a} went in run {c.run_b}.",
         c.run_a,
+        # a link back only to an index beside the page (a run's folder), never to none
+        back=("index.html", "index") if (out.parent / "index.html").is_file() else None,
     )
     try:
         out.parent.mkdir(parents=True, exist_ok=True)

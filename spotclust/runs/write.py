@@ -138,8 +138,10 @@ def write_run(
     model: Model,
     measured: dict,
     ingest: tuple[int, str],
+    silhouette: Silhouette | None = None,
 ) -> None:
-    """Every table of a run. measured: the scores, silhouette columns and timings."""
+    """Every table of a run. measured: the scores, silhouette columns and timings;
+    silhouette: its per-row values, for silhouette_values."""
     record = {
         "run_id": run_id,
         "created_at": datetime.now(UTC),
@@ -163,6 +165,20 @@ def write_run(
     _write_model(con, run_id, source.features, model)
     _write_profiles(con, run_id, source)
     write_labels(con, run_id)
+    if silhouette is not None and silhouette.values is not None:
+        _write_silhouette_values(con, run_id, ids, silhouette)
+
+
+def _write_silhouette_values(con, run_id: int, ids: FeatureBatch, s: Silhouette) -> None:
+    """s(i) of every row scored (all of them, or the sample), by raw_tracks row."""
+    rows = ids.row_number if s.rows is None else np.asarray(ids.row_number)[s.rows]
+    con.register("new_silhouette", pa.table({"row_number": rows, "silhouette": s.values}))
+    con.execute(
+        "INSERT INTO silhouette_values (run_id, row_number, silhouette) "
+        "SELECT $run_id, row_number, silhouette FROM new_silhouette",
+        {"run_id": run_id},
+    )
+    con.unregister("new_silhouette")
 
 
 def _write_assignments(con, run_id: int, source: FeatureSource, ids: FeatureBatch, model: Model):

@@ -20,8 +20,9 @@ from spotclust.warehouse.sql_files import models, read_sql
 # holds the checks only, by row_number (it copied every value). 4: files of other shapes:
 # ingests records the shape and column mapping; raw_tracks keeps genre lists and the file's
 # other columns. 5: raw_tracks' whole-number columns are DOUBLE, so a fraction reaches the
-# row checks as it is (never rounded on the way in). See MIGRATIONS.
-SCHEMA_VERSION = 5
+# row checks as it is (never rounded on the way in). 6: silhouette_values, each scored row's
+# s(i) per run. See MIGRATIONS.
+SCHEMA_VERSION = 6
 
 
 def _create_tables(con: duckdb.DuckDBPyConnection) -> None:
@@ -129,6 +130,7 @@ MIGRATIONS: dict[int, tuple[str, Callable[[duckdb.DuckDBPyConnection], None]]] =
         _add_tables_and_columns,
     ),
     5: ("keep fractions in raw_tracks' whole-number columns (DOUBLE)", _whole_numbers_as_read),
+    6: ("store each scored row's silhouette (silhouette_values)", _add_tables_and_columns),
 }
 # Tables that mark a warehouse made by spotclust before it recorded a schema version.
 _VERSION_0_TABLES = ("raw_tracks", "ingests")

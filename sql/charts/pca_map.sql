@@ -41,7 +41,7 @@ SELECT
     round(y_min + bin_y * y_step, 4) AS y0,
     round(y_min + (bin_y + 1) * y_step, 4) AS y1,
     tracks,
-    'cluster ' || cluster AS cluster,
+    cluster,
     round(cluster_tracks / tracks, 4) AS cluster_share,
     mix
 FROM per_bin, extent

@@ -20,7 +20,7 @@ spread AS (
     GROUP BY p.feature
 )
 SELECT
-    'cluster ' || p.cluster AS cluster,
+    p.cluster,
     p.feature,
     p.feature || CASE WHEN p.in_model THEN '' ELSE ' (not clustered)' END AS label,
     p.in_model,

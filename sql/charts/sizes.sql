@@ -1,7 +1,7 @@
 -- cluster_summary of run $run_id: each cluster's size, share, top genres and distinctive
 -- features.
 SELECT
-    'cluster ' || cluster AS cluster,
+    cluster,
     size AS tracks,
     share,
     array_to_string(top_genres, ', ') AS top_genres,

@@ -1,0 +1,277 @@
+"""The numbers of a run's report, told in the order of the original analysis: the data and
+its cleaning, the features, PCA, the evidence for k, each cluster, the agreement with genres
+and how to repeat the run.
+
+Every sentence is a template filled from the warehouse's numbers: nothing here is a claim
+written by hand. The page itself (HTML, charts) is charts/report_page.py.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from spotclust.features import ROW_RULES
+from spotclust.model.selection import SweepResult
+from spotclust.runs.explain import explain
+from spotclust.runs.resolve import check_run_data, resolve_run
+from spotclust.warehouse import connection, read_sql
+
+SHUFFLE_SEED = 0  # the genres' permutation for the baseline: the same report every time
+STRONG_R = 0.6  # correlations worth a sentence
+
+
+@dataclass(frozen=True)
+class Section:
+    """One part of the report: a title, sentences, an optional table and the charts after."""
+
+    key: str
+    title: str
+    sentences: list[str]
+    columns: list[str] = field(default_factory=list)
+    rows: list[list[str]] = field(default_factory=list)
+    charts: tuple[str, ...] = ()  # names of charts (charts/registry.py) drawn after it
+
+
+def _num(value, digits: int = 3) -> str:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return "n/a"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return f"{value:.{digits}f}"
+
+
+def _pct(value) -> str:
+    return "n/a" if value is None else f"{value:.1%}"
+
+
+def _rows(con, sql: str, params: dict) -> list[dict]:
+    result = con.execute(sql, params)
+    columns = [d[0] for d in result.description]
+    return [dict(zip(columns, row, strict=True)) for row in result.fetchall()]
+
+
+def _data_section(con, run: dict) -> Section:
+    steps = _rows(con, "SELECT * FROM cleaning_report ORDER BY step", {})
+    source = con.execute(
+        "SELECT source_path, source_sha256 FROM ingests WHERE ingest_id = $i",
+        {"i": run["ingest_id"]},
+    ).fetchone()
+    loaded, kept = steps[0]["rows_in"], steps[-1]["rows_out"]
+    sentences = [
+        f"The file {source[0] if source else '?'} had {loaded:,} rows; after cleaning, "
+        f"{kept:,} tracks remain ({_pct(kept / loaded if loaded else None)} of the rows).",
+        *(
+            f"Step {s['step']}, {s['name']}: {s['rows_removed']:,} rows set aside ({s['reason']})."
+            for s in steps[1:]
+        ),
+        f"The run clustered {run['rows_used']:,} rows (row rule: {run['row_rule']}).",
+    ]
+    columns = ["step", "name", "rows in", "rows out", "rows removed", "reason"]
+    rows = [
+        [str(s["step"]), s["name"], _num(s["rows_in"]), _num(s["rows_out"]),
+         _num(s["rows_removed"]), s["reason"]]
+        for s in steps
+    ]  # fmt: skip
+    return Section("data", "The data and its cleaning", sentences, columns, rows)
+
+
+def _features_section(con, run: dict) -> Section:
+    selection = _rows(con, "SELECT * FROM feature_selection", {})
+    pairs = con.execute(read_sql("queries/report_correlations.sql"), {"min_r": STRONG_R})
+    used = list(run["features"])
+    sentences = [
+        f"The run clusters on {len(used)} features: {', '.join(used)}.",
+        *(f"{a} and {b} correlate strongly (r = {r:.2f})." for a, b, r in pairs.fetchall()),
+        *(
+            f"{f['feature']} is left out of the default set: {f['reason']}."
+            for f in selection
+            if not f["in_default"]
+        ),
+    ]
+    columns = ["feature", "in the default set", "most correlated with", "r", "reason"]
+    rows = [
+        [f["feature"], "yes" if f["in_default"] else "no", f["most_correlated_with"] or "",
+         _num(f["r"], 2), f["reason"]]
+        for f in selection
+    ]  # fmt: skip
+    return Section(
+        "features", "Features and their correlations", sentences, columns, rows,
+        charts=("correlations",),
+    )  # fmt: skip
+
+
+def _pca_section(con, run: dict) -> Section:
+    if not run["pca_components"]:
+        return Section("pca", "PCA", ["The run clusters the scaled features directly (no PCA)."])
+    shares = [
+        r[0]
+        for r in con.execute(
+            read_sql("charts/explained_variance.sql"), {"run_id": run["run_id"]}
+        ).fetchall()
+    ]
+    n, kept = run["pca_components"], run["explained_variance"]
+    sentences = [
+        f"{n} component{'s' if n != 1 else ''} keep {_pct(kept)} of the variance "
+        f"of the {len(run['features'])} scaled features.",
+        *(f"pc{i} keeps {_pct(share)}." for i, share in enumerate(shares, 1)),
+    ]
+    return Section("pca", "What PCA keeps", sentences, charts=("pca_map",))
+
+
+def _sweep_section(con) -> Section:
+    sweep_id = con.execute("SELECT max(sweep_id) FROM sweeps").fetchone()[0]
+    if sweep_id is None:
+        return Section(
+            "sweep", "The evidence for k",
+            ["There is no sweep in this warehouse: `spotclust sweep` measures the evidence."],
+        )  # fmt: skip
+    rows = _rows(con, read_sql("queries/sweep_rows.sql"), {"sweep_id": sweep_id})
+
+    def flagged(flag: str):
+        return next((r["k"] for r in rows if r[flag]), None)
+
+    result = SweepResult(
+        sweep_id=sweep_id, rows=rows, knee_k=flagged("is_knee"),
+        best_silhouette_k=flagged("is_best_silhouette"),
+        most_stable_k=flagged("is_most_stable"), gap_k=flagged("is_gap_choice"),
+        suggested_k=flagged("is_suggested"),
+        suggestion_reason=rows[0]["suggestion_reason"] or "",
+        stability_pairs=rows[0]["stability_pairs"] or 0, gap_refs=rows[0]["gap_refs"] or 0,
+    )  # fmt: skip
+    suggested = result.suggested_k
+    sentences = [
+        f"Sweep {sweep_id} fitted k = {rows[0]['k']} to {rows[-1]['k']} over "
+        f"{rows[0]['rows_used']:,} rows. What each kind of evidence picks: {result.evidence}.",
+        "No k is suggested." if suggested is None
+        else f"Suggested: k = {suggested} ({result.suggestion_reason}).",
+    ]  # fmt: skip
+    columns = ["k", "inertia", "silhouette", "stability (ARI)", "gap", "picked by"]
+    table = [
+        [str(r["k"]), _num(r["inertia"], 1), _num(r["silhouette"]), _num(r["stability_mean"]),
+         _num(r["gap"]), ", ".join(result.picks(r["k"]))]
+        for r in rows
+    ]  # fmt: skip
+    return Section("sweep", "The evidence for k", sentences, columns, table, charts=("elbow",))
+
+
+def _cluster_sentences(e) -> list[str]:
+    effects = "; ".join(
+        f"{x['feature']} (d = {x['cohens_d']:+.2f}: mean {x['mean']:.3g} against "
+        f"{x['rest_mean']:.3g} elsewhere)"
+        for x in e.effects[:3]
+    )
+    genres = ", ".join(
+        f"{g['genre']} ({g['lift']:.1f}x, {g['tracks']:,} tracks)" for g in e.genres_by_lift
+    )
+    typical = "; ".join(
+        f"{t['track_name']} by {t['artists']} ({t['genre']}, distance {t['distance']:.3f})"
+        for t in e.representative
+    )
+    return [
+        f"Cluster {e.cluster}, {e.label or 'unnamed'}: {e.size:,} tracks ({_pct(e.share)}).",
+        f"Most distinctive features: {effects or 'none'}.",
+        f"Genres by lift: {genres}." if genres else "No genre has 10 tracks here to weigh.",
+        f"Most typical tracks (nearest the centroid): {typical or 'none'}.",
+    ]
+
+
+def _clusters_sections(run_id: int, db) -> list[Section]:
+    _, explanations = explain(run_id, 3, db)
+    sections = [
+        Section(f"cluster-{e.cluster}", f"Cluster {e.cluster}: {e.label}", _cluster_sentences(e))
+        for e in explanations
+    ]
+    if sections:  # the profiles chart after the last cluster
+        last = sections[-1]
+        sections[-1] = Section(last.key, last.title, last.sentences, charts=("profiles",))
+    return sections
+
+
+def shuffled_agreement(clusters: np.ndarray, genres: np.ndarray, seed: int = SHUFFLE_SEED):
+    """(adjusted Rand, NMI, purity) of the clusters against the genres permuted at random:
+    what agreement chance alone gives."""
+    from sklearn import metrics as skm
+
+    shuffled = np.random.default_rng(seed).permutation(genres)
+    contingency = skm.cluster.contingency_matrix(shuffled, clusters)
+    return (
+        float(skm.adjusted_rand_score(shuffled, clusters)),
+        float(skm.normalized_mutual_info_score(shuffled, clusters)),
+        float(contingency.max(axis=0).sum() / len(clusters)),
+    )
+
+
+def _agreement_section(con, run: dict) -> Section:
+    title = "Clusters and genres"
+    if run["adjusted_rand"] is None:
+        return Section("genres", title, ["This data has no genres to compare the clusters with."])
+    params = {"run_id": run["run_id"], "table": ROW_RULES[run["row_rule"]]}
+    purity = con.execute(read_sql("queries/report_purity.sql"), params).fetchone()[0]
+    pairs = con.execute(read_sql("queries/report_genres.sql"), params).fetchnumpy()
+    _, genre_codes = np.unique(pairs["genre"].astype(str), return_inverse=True)
+    ari0, nmi0, purity0 = shuffled_agreement(np.asarray(pairs["cluster"]), genre_codes)
+    sentences = [
+        f"Against the genres, the clusters score adjusted Rand {_num(run['adjusted_rand'])}, "
+        f"NMI {_num(run['normalized_mutual_info'])} and purity {_pct(purity)}.",
+        f"With the genres shuffled at random (seed {SHUFFLE_SEED}), the same clusters would "
+        f"score adjusted Rand {_num(ari0)}, NMI {_num(nmi0)} and purity {_pct(purity0)}.",
+    ]
+    columns = ["", "adjusted Rand", "NMI", "purity"]
+    rows = [
+        ["this run", _num(run["adjusted_rand"]), _num(run["normalized_mutual_info"]),
+         _pct(purity)],
+        ["shuffled genres", _num(ari0), _num(nmi0), _pct(purity0)],
+    ]  # fmt: skip
+    return Section("genres", title, sentences, columns, rows)
+
+
+def repeat_command(run: dict) -> str:
+    """The command that fits the run again with its config."""
+    parts = ["spotclust", "cluster", "--k", str(run["k"]), "--features", ",".join(run["features"])]
+    parts += ["--pca", str(run["pca_components"])] if run["pca_components"] else ["--no-pca"]
+    parts += ["--seed", str(run["seed"]), "--n-init", str(run["n_init"])]
+    parts += ["--rows", run["row_rule"], "--algorithm", run["algorithm"]]
+    if run["silhouette_method"] == "sampled" and run["silhouette_sample_size"]:
+        parts += ["--silhouette-sample", str(run["silhouette_sample_size"])]
+    return " ".join(parts)
+
+
+def _metadata_section(con, run: dict) -> Section:
+    source = con.execute(
+        "SELECT source_path, source_sha256 FROM ingests WHERE ingest_id = $i",
+        {"i": run["ingest_id"]},
+    ).fetchone() or ("?", "?")
+    facts = [
+        ("run", str(run["run_id"])),
+        ("created", str(run["created_at"])),
+        ("config", f"k {run['k']}, {run['algorithm']}, pca {run['pca_components']}, "
+                   f"n_init {run['n_init']}, rows {run['row_rule']}"),
+        ("seed", str(run["seed"])),
+        ("spotclust version", run["spotclust_version"]),
+        ("library versions", f"scikit-learn {run['sklearn_version']}, duckdb "
+                             f"{run['duckdb_version']}, numpy {run['numpy_version']}"),
+        ("data file", source[0]),
+        ("file sha256", source[1]),
+        ("data sha256", run["data_sha256"]),
+        ("the exact command", repeat_command(run)),
+        ("or", f"spotclust cluster --repeat {run['run_id']}"),
+    ]  # fmt: skip
+    return Section(
+        "repeat", "Repeating this run",
+        ["To repeat the run, ingest the same file (the sha256 below) and run the command."],
+        ["", "value"], [[k, v] for k, v in facts],
+    )  # fmt: skip
+
+
+def report_sections(run_id: int | None = None, db: str | Path | None = None):
+    """(the run's row, [Section]) for the report of run_id (default: the latest)."""
+    with connection(db, read_only=True) as con:
+        run = resolve_run(con, run_id)
+        check_run_data(con, run, then="write the report")
+        before = [_data_section(con, run), _features_section(con, run), _pca_section(con, run),
+                  _sweep_section(con)]  # fmt: skip
+        after = [_agreement_section(con, run), _metadata_section(con, run)]
+    return run, [*before, *_clusters_sections(run["run_id"], db), *after]

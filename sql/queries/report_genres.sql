@@ -1,0 +1,10 @@
+-- The genre of every row run $run_id clustered, with its cluster (rows without a genre left
+-- out): what the shuffled-genre baseline permutes. $table: 'tracks' or 'valid_rows'.
+SELECT a.cluster, g.genre
+FROM assignments AS a
+JOIN (
+    SELECT row_number, genre FROM tracks WHERE $table = 'tracks'
+    UNION ALL
+    SELECT row_number, genre FROM valid_rows WHERE $table = 'valid_rows'
+) AS g USING (row_number)
+WHERE a.run_id = $run_id AND g.genre IS NOT NULL
