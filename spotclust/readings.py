@@ -162,7 +162,9 @@ class RunComparison:
         from spotclust.charts import contingency_chart
 
         c = self.comparison
-        return contingency_chart(c.contingency, c.run_a, c.run_b, note=c.summary)
+        return contingency_chart(
+            c.contingency, c.run_a, c.run_b, note=c.summary, names_a=c.names_a, names_b=c.names_b
+        )
 
     def __repr__(self) -> str:
         return f"{self.summary}\n{show(self.contingency)}"

@@ -105,6 +105,10 @@ PROBE = r"""<script>
     for (const view of views) {
       if (!view.querySelector("g.role-mark > *")) empty.push(view.getAttribute("class"));
     }
+    // any element reaching past the window's right edge (tag#id.class, its right edge)
+    const wide = [...document.body.querySelectorAll("*")]
+      .filter((el) => el.getBoundingClientRect().right > width + 0.5)
+      .map((el) => [el.tagName + (el.id ? "#" + el.id : ""), el.getBoundingClientRect().right]);
     const svg = document.querySelector("svg.marks");
     // a view's place in its grid: the x of its translate (its box varies with its labels)
     const gridX = (v) => (/translate\(([^,]*)/.exec(v.getAttribute("transform")) || [])[1];
@@ -114,7 +118,9 @@ PROBE = r"""<script>
     probe.textContent = JSON.stringify({
       innerWidth: width,
       scrollWidth: document.documentElement.scrollWidth,
+      scrollHeight: document.documentElement.scrollHeight,
       outside: outside,
+      wide: wide,
       empty: empty,
       views: views.length,
       columns: new Set(views.map(gridX)).size,
@@ -124,7 +130,8 @@ PROBE = r"""<script>
     document.body.appendChild(probe);
   }
   function wait() {
-    if (!document.getElementById("vis") || document.body.dataset.rendered) measure();
+    // a chart page (#vis) or the report (.chart places) waits for vega-embed to finish
+    if (!document.querySelector("#vis, .chart") || document.body.dataset.rendered) measure();
     else setTimeout(wait, 50);
   }
   window.addEventListener("load", wait);
@@ -183,11 +190,13 @@ class _MarkCounter(HTMLParser):
             self.in_svg -= 1
 
 
-def open_page(path: Path, screenshot: Path | None = None, width: int = 1280) -> Page:
-    """Load path from file:// in headless Chromium, in a window width px wide; return the DOM
-    after scripts ran."""
+def open_page(
+    path: Path, screenshot: Path | None = None, width: int = 1280, height: int = 1000
+) -> Page:
+    """Load path from file:// in headless Chromium, in a window width x height px; return the
+    DOM after scripts ran (the screenshot shows the window: height px of the page)."""
     with tempfile.TemporaryDirectory(prefix="spotclust-chromium-") as profile:
-        args = [CHROMIUM, *FLAGS, f"--window-size={width},1000", f"--user-data-dir={profile}"]
+        args = [CHROMIUM, *FLAGS, f"--window-size={width},{height}", f"--user-data-dir={profile}"]
         args.append("--dump-dom")
         if screenshot is not None:
             args.append(f"--screenshot={screenshot}")
@@ -198,13 +207,13 @@ def open_page(path: Path, screenshot: Path | None = None, width: int = 1280) -> 
     return Page(done.stdout, console, done.exit_code, done.stderr)
 
 
-def open_probed(path: Path, width: int, screenshot: Path | None = None) -> Page:
+def open_probed(path: Path, width: int, screenshot: Path | None = None, height: int = 1000) -> Page:
     """open_page on a copy of path (beside it, so its relative links work) with PROBE."""
     probed = path.with_name(f".probe-{width}-{path.name}")
     head, end, tail = path.read_text().rpartition("</body>")  # the last: scripts hold others
     probed.write_text(head + PROBE + "\n" + end + tail)
     try:
-        return open_page(probed, screenshot, width)
+        return open_page(probed, screenshot, width, height)
     finally:
         probed.unlink()
 

@@ -7,6 +7,7 @@ A small warehouse with three well-separated kinds of track is built once for the
 from __future__ import annotations
 
 import html
+import json
 import re
 import shutil
 from pathlib import Path
@@ -184,6 +185,7 @@ def test_registry_lists_every_chart_once():
         "silhouette",
         "feature_boxes",
         "distances",
+        "nominal_features",
     ]
     assert all(entry.title and entry.caption and callable(entry.build) for entry in charts.CHARTS)
     assert all("\n" not in entry.caption for entry in charts.CHARTS)
@@ -294,7 +296,9 @@ def test_pca_map(con, built):
     assert marks(spec) == {"rect", "point", "text"}
     assert {"x0", "pc1"} <= fields(spec, "x") and {"y0", "pc2"} <= fields(spec, "y")
     assert fields(spec, "x2") == {"x1"} and fields(spec, "y2") == {"y1"}
-    assert fields(spec, "color") == {"cluster"} and fields(spec, "opacity") == {"tracks"}
+    assert fields(spec, "color") == {"cluster"}
+    opacity = next(enc["opacity"] for enc in encodings(spec) if "opacity" in enc)
+    assert opacity["condition"]["field"] == "tracks"  # shaded by tracks unless dimmed
     assert {"cluster", "tracks", "mix"} <= fields(spec, "tooltip")
     title = title_text(spec)
     assert f"All {TRACKS:,} tracks binned on a 60 x 60 grid" in title and "centroid" in title
@@ -317,6 +321,17 @@ def test_pca_map_has_equal_aspect_and_loading_arrows(con, built):
     longest = max(tips, key=lambda r: r["length"])
     pc1 = loadings.filter((pl.col("feature") == longest["feature"]) & (pl.col("component") == 1))
     assert np.sign(longest["tip_x"]) == np.sign(pc1["loading"][0])  # arrows point as loadings
+
+
+def test_pca_map_picks_a_cluster_from_its_legend_and_dims_the_others(built):
+    spec = built["pca_map"]
+    [param] = [p for d in walk(spec) for p in d.get("params", []) if "select" in p]
+    assert param["bind"] == "legend" and param["select"]["type"] == "point"
+    assert param["select"]["fields"] == ["cluster"]
+    [opacity] = [enc["opacity"] for enc in encodings(spec) if "opacity" in enc]
+    assert opacity["condition"]["param"] == param["name"]
+    assert opacity["condition"]["field"] == "tracks" and opacity["value"] < 0.25
+    assert "legend" in title_text(spec)
 
 
 def test_pca_map_binning_bounds_the_data_whatever_the_size():
@@ -467,6 +482,50 @@ def test_genre_cluster_heatmap(con, built):
     y = next(enc["y"] for enc in encodings(spec) if "y" in enc)
     assert sorted(y["sort"]) == GENRES and y["sort"][:2] == ["metal", "rock"]  # by main cluster
     assert data_rows(built["genre_heatmap"]) == len(GENRES) * K + K - 1
+
+
+def test_genre_heatmap_names_its_columns_at_the_top_and_the_bottom(built):
+    spec = built["genre_heatmap"]
+    orients = {
+        enc["x"]["axis"]["orient"]
+        for enc in encodings(spec)
+        if enc.get("x", {}).get("field") == "cluster" and enc["x"].get("axis")
+    }
+    assert orients == {"top", "bottom"}  # a reader scrolled down a tall heatmap sees them
+    import vl_convert
+
+    axes = vl_convert.vegalite_to_vega(spec)["axes"]
+    assert sorted(a["orient"] for a in axes if a["scale"] == "x") == ["bottom", "top"]
+
+
+def test_nominal_features_as_shares_per_cluster(con, built, dbs, tmp_path):
+    data = charts.data.nominal_features_data(con, 1)
+    labels = charts.chart_run(con, 1)["cluster_labels"]
+    assert set(data["cluster"]) == set(labels)
+    assert set(data["feature"]) == {"key", "mode", "time_signature"}
+    per_cluster = data.group_by("cluster", "feature").agg(pl.col("share").sum())
+    assert np.allclose(per_cluster["share"], 1.0)  # each a distribution over the values
+    assert data.group_by("cluster", "feature").agg(pl.col("tracks").sum())["tracks"].sum() == (
+        3 * TRACKS
+    )
+    assert set(data.filter(pl.col("feature") == "mode")["value_label"]) == {"minor", "major"}
+    assert set(data.filter(pl.col("feature") == "time_signature")["value_label"]) == {"3/4", "4/4"}
+    keys = data.filter(pl.col("feature") == "key").sort("value")
+    assert keys.unique("value", maintain_order=True)["value_label"].to_list() == [
+        "C", "C♯", "D", "D♯", "E", "F", "F♯", "G", "G♯", "A", "A♯", "B"
+    ]  # fmt: skip
+    spec = built["nominal_features"]
+    assert marks(spec) == {"rect", "text"}
+    assert fields(spec, "x") == {"value_label"} and fields(spec, "color") == {"cluster", "share"}
+    assert {"tracks", "share", "overall_share"} <= fields(spec, "tooltip")
+    assert data_rows(spec) == data.height + K  # the cells, and the strip of cluster colours
+    # the page, written by `charts`, holds every cluster and the three features
+    charts.save_all(dbs["full"], run_id=1, out_dir=tmp_path)
+    page = html.unescape((tmp_path / "nominal_features.html").read_text())
+    for label in labels:
+        assert json.dumps(label)[1:-1] in page, label  # as the page's JSON spells it
+    for feature in ("key", "mode", "time_signature"):
+        assert f'"feature":"{feature}"' in page, feature
 
 
 def test_pca_loadings(con, built):

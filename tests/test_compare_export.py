@@ -139,6 +139,26 @@ def test_contingency_chart_fills_every_cell_and_renders(runs_template):
     assert vl_convert.vegalite_to_svg(spec).startswith("<svg")
 
 
+def test_the_compare_page_names_the_clusters_of_both_runs(runs_template, tmp_path):
+    from spotclust.readings import RunComparison
+    from spotclust.runs.compare import save_chart
+
+    result = compare(1, 2, runs_template)
+    with duckdb.connect(str(runs_template), read_only=True) as con:
+        expected_a = charts.data.cluster_names(con, 1)
+        expected_b = charts.data.cluster_names(con, 2)
+    assert (result.names_a, result.names_b) == (expected_a, expected_b)
+    assert len(expected_a) == 3 and len(expected_b) == 4
+    assert all(" · " in name for name in [*expected_a.values(), *expected_b.values()])
+    page = save_chart(result, tmp_path / "compare_1_2.html").read_text()
+    for name in [*expected_a.values(), *expected_b.values()]:
+        assert json.dumps(name) in page, name  # in the spec, as the page's JSON holds it
+    spec = RunComparison(result).chart().to_dict()
+    values = [row for rows in spec["datasets"].values() for row in rows]
+    assert {row["from"] for row in values} == set(expected_a.values())
+    assert {row["to"] for row in values} == set(expected_b.values())
+
+
 def test_compare_errors_are_one_line(db, run_cli, assert_one_line_error, tmp_path, small_csv):
     assert_one_line_error(run_cli("compare", "1", "99", "--db", db), "no run 99", "SELECT run_id")
     assert_one_line_error(run_cli("compare", "1", "2", "--db", tmp_path / "none.duckdb"), "ingest")

@@ -4,15 +4,21 @@
 from __future__ import annotations
 
 import html
+import os
 import re
 import shutil
+import struct
 import sys
 from pathlib import Path
 
 import pytest
 from support.processes import run_command
 
+from spotclust.charts.report_page import report_charts
+
 HOSTILE = "<script>alert(1)</script>"
+ROOT = Path(__file__).resolve().parent.parent
+DOCS_PNG = ROOT / "docs" / "report.png"  # the README's screenshot of the report
 
 
 def spotclust(*args, cwd: Path):
@@ -96,7 +102,9 @@ def test_run_scores_silhouette_and_stability_for_its_pages(tmp_path, small_csv, 
     db = tmp_path / "w.duckdb"
     done = spotclust("run", small_csv, "--k", "3", "--n-init", "2", "--quiet", "--db", db,
                      cwd=tmp_path)  # fmt: skip
-    assert done.stdout.strip().splitlines()[-1].endswith("report.html")
+    last = done.stdout.strip().splitlines()[-1]  # `make run` ends with where the report is
+    assert last.startswith("Report: open ") and last.endswith("report.html"), done.stdout
+    assert (tmp_path / last.removeprefix("Report: open ")).is_file()
     ((ks, silhouettes, stabilities),) = query(
         db, "SELECT count(*), count(silhouette), count(stability_mean) FROM sweeps"
     )
@@ -115,3 +123,68 @@ def test_the_report_draws_its_charts_offline_in_a_browser(clustered_report):
     assert page.console == [], page.console
     assert 'data-rendered="true"' in page.dom
     assert page.dom.count('class="marks"') >= 3  # elbow, PCA map, profiles (and correlations)
+
+
+def _browser():
+    """tests/test_browser.py (its Chromium, flags and probe), or a skip without Chromium."""
+    browser = pytest.importorskip("test_browser")
+    if not os.access(browser.CHROMIUM, os.X_OK):
+        pytest.skip("no chromium")
+    return browser
+
+
+def test_the_report_fits_every_width_and_names_every_cluster(clustered_report, query, tmp_path):
+    """Opened at 1400, 900 and 600 px: every chart drawn with its marks, no console message,
+    no element wider than the window, no empty view, and every cluster's name in the text a
+    reader sees (scripts left out: the specs hold the names too)."""
+    browser = _browser()
+    path, db = clustered_report
+    names = re.findall(r'<div class="chart" id="chart-([a-z_]+)"></div>', path.read_text())
+    assert len(names) >= 3  # correlations, elbow, PCA map, profiles (as the run allows)
+    specs = report_charts(db, 2, names)
+    wanted = set().union(*(browser.expected_marks(spec) for spec in specs.values()))
+    labels = [label for (label,) in query(db, "SELECT label FROM cluster_labels WHERE run_id = 2")]
+    assert len(labels) == 3
+    for width in browser.WIDTHS:
+        shot = tmp_path / f"report-{width}.png"
+        page = browser.open_probed(path, width, shot, height=3000 if width == 1400 else 1000)
+        assert page.returncode == 0 and page.console == [], (width, page.console)
+        assert 'data-rendered="true"' in page.dom, f"vega-embed did not finish at {width} px"
+        assert page.dom.count('class="marks"') == len(names)
+        items = page.items()
+        assert all(items.get(mark, 0) > 0 for mark in wanted), (width, wanted, items)
+        layout = page.layout()
+        assert layout["innerWidth"] == width and layout["scrollWidth"] <= width, layout
+        assert layout["outside"] == [] and layout["wide"] == [], (width, layout)
+        assert layout["empty"] == [] and layout["views"] > 0, (width, layout)
+        text = _text(re.sub(r"<script>.*?</script>", " ", page.dom, flags=re.S))
+        missing = [label for label in labels if label not in text]
+        assert not missing, f"at {width} px the page does not name {missing}"
+        assert shot.stat().st_size > 10_000
+
+
+def _png_size(data: bytes) -> tuple[int, int]:
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR", "not a PNG"
+    return struct.unpack(">II", data[16:24])
+
+
+def test_the_readme_shows_a_screenshot_of_the_report(tmp_path):
+    """docs/report.png: the first 3000 px of a report at 1400 px, shot by headless Chromium.
+    It is made from a real run's report, not from this suite's small fixture: with
+    SPOTCLUST_DOCS_REPORT=path/to/report.html (a `spotclust run --k 4` on the shipped data)
+    this test checks that report as the others are checked and writes docs/report.png from
+    it; without, it checks the committed PNG and that the README shows it."""
+    source = os.environ.get("SPOTCLUST_DOCS_REPORT")
+    if source:
+        browser = _browser()
+        shot = tmp_path / "report.png"
+        page = browser.open_probed(Path(source), 1400, shot, height=3000)
+        assert page.console == [] and 'data-rendered="true"' in page.dom, page.console
+        layout = page.layout()
+        assert layout["wide"] == [] and layout["empty"] == [], layout
+        shutil.copyfile(shot, DOCS_PNG)
+    data = DOCS_PNG.read_bytes()
+    assert _png_size(data) == (1400, 3000)
+    assert 100_000 < len(data) < 1_500_000
+    readme = (ROOT / "README.md").read_text("utf-8")
+    assert "](docs/report.png)" in readme

@@ -114,7 +114,8 @@ def cluster_profiles_chart(
                     "Red: above average; blue: below (colour clipped at ±2). Features sorted by "
                     "how much they separate the clusters (range of the cluster means).",
                     f"Left out: {', '.join(NOMINAL)} (categories, not quantities: a mean key "
-                    "means nothing). Hover a cell for the raw means.",
+                    "means nothing; their shares per cluster are on the nominal features page). "
+                    "Hover a cell for the raw means.",
                 ],
             )
         )
@@ -163,5 +164,86 @@ def cluster_sizes_chart(data: theme.Data, clusters: Sequence[str] | None = None)
                 "Cluster sizes",
                 f"Tracks in each cluster, of {total:,}; clusters are numbered by size.",
             ),
+        )
+    )
+
+
+NOMINAL_CELL = 40  # px: the width of a value's column in the nominal features chart
+
+
+def _nominal_panel(
+    frame: pl.DataFrame, feature: str, clusters: list[str], row: int, legend: bool
+) -> alt.LayerChart:
+    """Clusters x the values of one nominal feature: each cell the value's share of the
+    cluster, coloured on one scale for every panel (0 to the largest share)."""
+    largest = float(frame["share"].max()) if frame.height else 1.0
+    part = frame.filter(pl.col("feature") == feature).sort("value")
+    order = part.unique("value_label", maintain_order=True)["value_label"].to_list()
+    tooltip = [
+        alt.Tooltip("cluster:N"),
+        alt.Tooltip("value_label:N", title=feature.replace("_", " ")),
+        alt.Tooltip("tracks:Q", title="tracks", format=","),
+        alt.Tooltip("share:Q", title="share of the cluster", format=".1%"),
+        alt.Tooltip("overall_share:Q", title="share of all tracks", format=".1%"),
+    ]
+    base = alt.Chart(part).encode(
+        x=alt.X(
+            "value_label:N",
+            sort=order,
+            title=feature.replace("_", " "),
+            axis=alt.Axis(orient="top", labelAngle=0),
+        ),
+        y=alt.Y("cluster:N", sort=clusters, title=None, axis=None),
+        tooltip=tooltip,
+    )
+    share = alt.Legend(title=["share of the", "cluster's tracks"], format=".0%")
+    cells = base.mark_rect(stroke="white", strokeWidth=1).encode(
+        color=alt.Color(
+            "share:Q",
+            scale=alt.Scale(domain=[0, largest], range=["#f7fbff", "#08306b"]),
+            legend=share if legend else None,
+        )
+    )
+    text = base.mark_text(fontSize=11).encode(
+        text=alt.Text("share:Q", format=".0%"),
+        color=alt.condition(
+            f"datum.share > {0.55 * largest:.4f}", alt.value("white"), alt.value("#222")
+        ),
+    )
+    width = NOMINAL_CELL * max(len(order), 1)
+    return alt.layer(cells, text).properties(width=width, height=alt.Step(row))
+
+
+def nominal_features_chart(
+    data: theme.Data, clusters: Sequence[str] | None = None
+) -> alt.HConcatChart:
+    """Key, mode and time signature as what they are, categories: the share of each cluster's
+    tracks in each value (a mean key means nothing), one panel per feature.
+
+    data: cluster, feature, value, value_label, tracks, share, overall_share (see
+    nominal_features_data). A strip of cluster colours at the left.
+    """
+    frame = theme.as_frame(data)
+    clusters = list(clusters) if clusters is not None else theme.cluster_domain(frame)
+    present = set(frame["feature"].to_list()) if frame.height else set()
+    features = [f for f in NOMINAL if f in present] or list(NOMINAL[:1])
+    row = max(30, min(44, 360 // max(len(clusters), 1)))
+    panels = [
+        _nominal_panel(frame, feature, clusters, row, legend=i == len(features) - 1)
+        for i, feature in enumerate(features)
+    ]
+    return theme.finish(
+        alt.hconcat(_colour_strip(clusters, row), *panels, spacing=8)
+        .resolve_scale(color="independent")
+        .properties(
+            title=theme.title(
+                "Key, mode and time signature per cluster",
+                [
+                    "Categories, not quantities: each cell is the share of the cluster's tracks "
+                    "with that value (each panel's row adds up to 100%).",
+                    "One colour scale for every panel; hover a cell for the tracks and the "
+                    "share of all tracks, to compare.",
+                ],
+            )
         )
     )

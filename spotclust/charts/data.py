@@ -166,3 +166,9 @@ def feature_boxes_data(con: duckdb.DuckDBPyConnection, run_id: int) -> pl.DataFr
 def distance_map_data(con: duckdb.DuckDBPyConnection, run_id: int) -> pl.DataFrame:
     """The run's k-means centres in the model space (cluster, dimension, value) and sizes."""
     return frame_of(con, "model_centroids", {"run_id": run_id})
+
+
+def nominal_features_data(con: duckdb.DuckDBPyConnection, run_id: int) -> pl.DataFrame:
+    """Per cluster, feature (key, mode, time_signature) and value: tracks, share of the
+    cluster and share of all the run's tracks, with the value in words (value_label)."""
+    return named(frame_of(con, "nominal_features", {"run_id": run_id}), cluster_names(con, run_id))

@@ -109,6 +109,16 @@ def _lift_colour() -> alt.Color:
     )
 
 
+def _cluster_x(clusters: list[str], orient: str) -> alt.X:
+    """The heatmap's columns, the clusters, with their axis at the top or the bottom."""
+    return alt.X(
+        "cluster:N",
+        sort=clusters,
+        title=None,
+        axis=alt.Axis(orient=orient, labelAngle=-20, labelFontSize=12),
+    )
+
+
 def genre_cluster_heatmap(
     data: theme.Data, clusters: Sequence[str] | None = None
 ) -> alt.LayerChart:
@@ -131,12 +141,7 @@ def genre_cluster_heatmap(
     cell_width = max(60, min(140, (theme.WIDTH - 250) // max(len(clusters), 1)))
     y = alt.Y("genre:N", sort=order, title=None, axis=alt.Axis(labelFontSize=11))
     base = alt.Chart(frame).encode(
-        x=alt.X(
-            "cluster:N",
-            sort=clusters,
-            title=None,
-            axis=alt.Axis(orient="top", labelAngle=-20, labelFontSize=12),
-        ),
+        x=_cluster_x(clusters, "top"),
         y=y,
         tooltip=[
             alt.Tooltip("genre:N"),
@@ -148,7 +153,9 @@ def genre_cluster_heatmap(
         ],
     )
     cells = base.mark_rect(stroke="white", strokeWidth=0.5).encode(color=_lift_colour())
+    # the clusters at the foot too: a tall heatmap scrolled down still names its columns
     text = base.mark_text(fontSize=10).encode(
+        x=_cluster_x(clusters, "bottom"),
         text=alt.Text("share_of_genre:Q", format=".0%"),
         color=alt.condition("abs(datum.log2_lift) > 1.4", alt.value("white"), alt.value("#333")),
     )

@@ -33,8 +33,14 @@ def _extent(bins: pl.DataFrame) -> tuple[list[float], list[float], int, int]:
     return x, y, round(per_unit * x_span), round(per_unit * y_span)
 
 
+DIMMED = 0.06  # the opacity of the other clusters' bins while one cluster is picked
+
+
 def _bin_squares(bins: pl.DataFrame, clusters: list[str], axis: list[str]) -> alt.Chart:
+    """The bins, coloured by cluster, shaded by tracks; a click on a cluster in the legend
+    (or on a bin) picks that cluster and dims the others (shift-click: several)."""
     x, y, _, _ = _extent(bins)
+    pick = alt.selection_point(name="pick_cluster", fields=["cluster"], bind="legend")
     return (
         alt.Chart(bins)
         .mark_rect()
@@ -44,10 +50,14 @@ def _bin_squares(bins: pl.DataFrame, clusters: list[str], axis: list[str]) -> al
             y=alt.Y("y0:Q", title=axis[1], scale=alt.Scale(domain=y, nice=False, zero=False)),
             y2="y1:Q",
             color=theme.cluster_color(clusters, title="cluster"),
-            opacity=alt.Opacity(
-                "tracks:Q",
-                scale=alt.Scale(type="log", range=[0.25, 1]),
-                legend=alt.Legend(title="tracks in bin (log scale)"),
+            opacity=alt.condition(
+                pick,
+                alt.Opacity(
+                    "tracks:Q",
+                    scale=alt.Scale(type="log", range=[0.25, 1]),
+                    legend=alt.Legend(title="tracks in bin (log scale)"),
+                ),
+                alt.value(DIMMED),
             ),
             tooltip=[
                 alt.Tooltip("cluster:N", title="most common cluster"),
@@ -58,6 +68,7 @@ def _bin_squares(bins: pl.DataFrame, clusters: list[str], axis: list[str]) -> al
                 alt.Tooltip("y0:Q", title="PC2 from", format=".2f"),
             ],
         )
+        .add_params(pick)
     )
 
 
@@ -163,7 +174,8 @@ def pca_map(
                     "fall in it.",
                     "Black crosses: cluster centroids (mean PC1, PC2 of the members). Arrows: "
                     "the features weighing most on PC1 and PC2 (loadings, one common scale). "
-                    "Both axes have the same scale.",
+                    "Both axes have the same scale. Click a cluster in the legend to pick it "
+                    "(shift-click: more); click the legend again or the background to clear.",
                 ],
             ),
         )

@@ -11,7 +11,11 @@ from typing import Any
 import duckdb
 
 from spotclust.charts import data, diagnostics
-from spotclust.charts.clusters import cluster_profiles_chart, cluster_sizes_chart
+from spotclust.charts.clusters import (
+    cluster_profiles_chart,
+    cluster_sizes_chart,
+    nominal_features_chart,
+)
 from spotclust.charts.features import correlation_heatmap, pca_loadings_chart
 from spotclust.charts.genres import TOP_GENRES, genre_cluster_heatmap, top_genres_chart
 from spotclust.charts.map import pca_map
@@ -86,7 +90,7 @@ CHARTS: tuple[ChartEntry, ...] = (
         "Cluster profiles",
         "Each cluster's mean of every feature in standard deviations (colour clipped at ±2), "
         "features sorted by how much they separate the clusters; key, mode and time_signature "
-        "are left out (categories, not quantities).",
+        "are left out (categories, not quantities: see the nominal features page).",
         lambda con, run, sweep: cluster_profiles_chart(
             data.profiles_data(con, run["run_id"]), clusters=_clusters(run)
         ),
@@ -164,6 +168,15 @@ CHARTS: tuple[ChartEntry, ...] = (
         "space, sized by tracks.",
         lambda con, run, sweep: diagnostics.distance_map(
             data.distance_map_data(con, run["run_id"]), clusters=_clusters(run)
+        ),
+    ),
+    ChartEntry(
+        "nominal_features",
+        "Key, mode and time signature",
+        "The share of each cluster's tracks in every key, mode and time signature: categories, "
+        "shown as shares where the profiles would show a meaningless mean.",
+        lambda con, run, sweep: nominal_features_chart(
+            data.nominal_features_data(con, run["run_id"]), clusters=_clusters(run)
         ),
     ),
 )

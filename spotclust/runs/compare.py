@@ -8,7 +8,7 @@ NMI) and where the tracks of each cluster went (the contingency table).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -36,6 +36,9 @@ class Comparison:
     # The non-empty cells, by cluster_a then cluster_b (keys: CONTINGENCY_COLUMNS).
     # share_of_a: the share of cluster_a's common tracks that are in cluster_b.
     contingency: list[dict]
+    # {cluster: chart label, '2 · energetic, loud (metal)'} of each run (charts.data)
+    names_a: dict[int, str] = field(default_factory=dict)
+    names_b: dict[int, str] = field(default_factory=dict)
     columns = CONTINGENCY_COLUMNS  # the keys of each contingency cell, in table order
 
     @property
@@ -49,6 +52,8 @@ class Comparison:
 
 def compare(run_a: int, run_b: int, db: str | Path | None = None) -> Comparison:
     """Adjusted Rand, NMI and the contingency table of two runs over their common tracks."""
+    from spotclust.charts.data import cluster_names
+
     with connection(db, read_only=True) as con:
         a, b = resolve_run(con, run_a), resolve_run(con, run_b)
         params = {"run_a": run_a, "run_b": run_b}
@@ -58,6 +63,7 @@ def compare(run_a: int, run_b: int, db: str | Path | None = None) -> Comparison:
         [(tracks_a, tracks_b)] = con.execute(
             read_sql("queries/compare_tracks.sql"), params
         ).fetchall()
+        names_a, names_b = cluster_names(con, run_a), cluster_names(con, run_b)
     if not cells:
         raise ConfigError(
             f"runs {run_a} and {run_b} have no tracks in common (they clustered ingests "
@@ -78,6 +84,8 @@ def compare(run_a: int, run_b: int, db: str | Path | None = None) -> Comparison:
         adjusted_rand=float(adjusted_rand_score(labels_a, labels_b)),
         normalized_mutual_info=float(normalized_mutual_info_score(labels_a, labels_b)),
         contingency=cells,
+        names_a=names_a,
+        names_b=names_b,
     )
 
 
@@ -91,7 +99,9 @@ def save_chart(comparison: Comparison, out: str | Path | None = None) -> Path:
 
     c = comparison
     out = Path(out) if out is not None else default_chart_path(c.run_a, c.run_b)
-    chart = contingency_chart(c.contingency, c.run_a, c.run_b, note=c.summary)
+    chart = contingency_chart(
+        c.contingency, c.run_a, c.run_b, note=c.summary, names_a=c.names_a, names_b=c.names_b
+    )
     page = chart_page(
         chart,
         f"Run {c.run_a} vs run {c.run_b}",
