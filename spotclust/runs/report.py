@@ -64,7 +64,8 @@ def _data_section(con, run: dict) -> Section:
         f"The file {source[0] if source else '?'} had {loaded:,} rows; after cleaning, "
         f"{kept:,} tracks remain ({_pct(kept / loaded if loaded else None)} of the rows).",
         *(
-            f"Step {s['step']}, {s['name']}: {s['rows_removed']:,} rows set aside ({s['reason']})."
+            f"Step {s['step']}, {s['name']}: {s['rows_removed']:,} "
+            f"{'row' if s['rows_removed'] == 1 else 'rows'} set aside ({s['reason']})."
             for s in steps[1:]
         ),
         f"The run clustered {run['rows_used']:,} rows (row rule: {run['row_rule']}).",
