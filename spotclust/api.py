@@ -149,7 +149,7 @@ def sql(
     external_access: bool = False,
 ) -> pl.DataFrame:
     """query(), its result as a polars DataFrame, typed as DuckDB typed it."""
-    from spotclust.warehouse.frame_query import run_query_frame
+    from spotclust.warehouse.query import run_query_frame
 
     return run_query_frame(query, params, db, write=write, external_access=external_access)
 
