@@ -7,12 +7,17 @@ BIN    := $(VENV)/bin
 
 .PHONY: install run test bench lint format clean
 
-install: $(VENV)/.installed
+install: $(VENV)/.kernels
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+# Compile the numba kernels into numba's cache now, not on the first run (about a minute).
+$(VENV)/.kernels: $(VENV)/.installed spotclust/model/_silhouette_kernels.py spotclust/model/_kmeans_kernels.py
+	$(BIN)/python -m spotclust.model.compile_kernels
 	touch $@
 
 run: install

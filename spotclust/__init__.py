@@ -20,11 +20,12 @@ from typing import TYPE_CHECKING
 # start-up load nothing: a Ctrl-C while starting meets spotclust's own handler, and
 # `spotclust --help` stays fast.
 _PUBLIC = {
-    "AUDIO_FEATURES": "spotclust.features",
+    "AUDIO_FEATURES": "spotclust.audio_features",
     "STAGES": "spotclust.model.config",
     "parse_k_range": "spotclust.model.config",
     "SpotclustError": "spotclust.errors",
     "CommittedError": "spotclust.errors",
+    "Engine": "spotclust.engine",
     "open": "spotclust.notebook",
     "Warehouse": "spotclust.notebook",
     **{
@@ -46,6 +47,7 @@ _PUBLIC = {
             "read_column_map",
             "repeat",
             "report",
+            "run_rows",
             "shipped_dataset",
             "sql",
             "sweep",
@@ -107,7 +109,8 @@ if TYPE_CHECKING:  # what the names are, for editors and type checkers
         tables,
         write_charts,
     )
+    from spotclust.audio_features import AUDIO_FEATURES  # noqa: F401
+    from spotclust.engine import Engine  # noqa: F401
     from spotclust.errors import CommittedError, SpotclustError  # noqa: F401
-    from spotclust.features import AUDIO_FEATURES  # noqa: F401
     from spotclust.model.config import STAGES, parse_k_range  # noqa: F401
     from spotclust.notebook import Warehouse, open  # noqa: F401

@@ -24,6 +24,8 @@ from spotclust.warehouse.errors import translated
 if TYPE_CHECKING:
     import polars as pl
 
+    from spotclust.engine import Engine
+
 Db = str | Path | None
 
 
@@ -77,20 +79,35 @@ def _config(k: int, options: dict):
 
 
 @_translated
-def cluster(k: int = 4, db: Db = None, on_stage: Callable[[str], None] | None = None, **options):
+def cluster(
+    k: int = 4,
+    db: Db = None,
+    on_stage: Callable[[str], None] | None = None,
+    engine: Engine | str | None = None,
+    **options,
+):
     """Cluster the clean tracks into k groups -> ClusterResult; options are ClusterConfig
-    fields (features, pca_components, seed, n_init, row_rule, algorithm, ...)."""
+    fields (features, pca_components, seed, n_init, row_rule, algorithm, ...). engine:
+    'local' (default), 'spark', or an Engine (Spark's master, settings, stage directory)."""
+    from spotclust.engine import as_engine
     from spotclust.runs.cluster import run
 
-    return run(_config(k, options), db, on_stage)
+    return run(_config(k, options), db, on_stage, as_engine(engine))
 
 
 @_translated
-def repeat(run_id: int, db: Db = None, on_stage: Callable[[str], None] | None = None):
-    """Run a recorded run again with its config -> (ClusterResult, RepeatCheck)."""
+def repeat(
+    run_id: int,
+    db: Db = None,
+    on_stage: Callable[[str], None] | None = None,
+    engine: Engine | str | None = None,
+):
+    """Run a recorded run again with its config (on engine: local by default)
+    -> (ClusterResult, RepeatCheck)."""
+    from spotclust.engine import as_engine
     from spotclust.runs.repeat import repeat as run_repeat
 
-    return run_repeat(run_id, db, on_stage)
+    return run_repeat(run_id, db, on_stage, as_engine(engine))
 
 
 @_translated
@@ -101,13 +118,17 @@ def sweep(
     score_silhouette: bool = True,
     stability_pairs: int | None = None,
     gap_refs: int | None = 0,
+    engine: Engine | str | None = None,
     **options,
 ):
     """Fit and score k-means for every k (a range such as '2..12', or ints) -> SweepResult.
 
     stability_pairs: resample pairs per k (None: the default, 10; 0 skips stability).
     gap_refs: reference datasets per k for the gap statistic (None: the default, 5; 0 skips).
+    engine: where the k-means fits run, as for cluster().
+    on_k(k) is called as the fits of each k are done (they run side by side, in any order).
     """
+    from spotclust.engine import as_engine
     from spotclust.model.config import parse_k_range
     from spotclust.model.selection import DEFAULT_GAP_REFS, DEFAULT_STABILITY
     from spotclust.runs.sweep import sweep as run_sweep
@@ -121,6 +142,7 @@ def sweep(
         score_silhouette=score_silhouette,
         stability_pairs=DEFAULT_STABILITY if stability_pairs is None else stability_pairs,
         gap_refs=DEFAULT_GAP_REFS if gap_refs is None else gap_refs,
+        engine=as_engine(engine),
     )
 
 
@@ -320,6 +342,15 @@ def list_runs(db: Db = None):
     from spotclust.runs.manage import list_runs
 
     return list_runs(db)
+
+
+@_translated
+def run_rows(db: Db = None) -> tuple[list[str], list[tuple]]:
+    """list_runs as (columns, rows) of plain values: what `spotclust runs` prints, without
+    loading polars."""
+    from spotclust.runs.manage import run_rows
+
+    return run_rows(db)
 
 
 @_translated

@@ -17,6 +17,10 @@ class ConfigError(SpotclustError):
     """An option or combination of options that cannot work."""
 
 
+class EngineError(SpotclustError):
+    """The engine cannot run: Spark or Java missing, its master unreachable, or Spark failed."""
+
+
 class CommittedError(SpotclustError):
     """The work was committed, then a later step failed or was interrupted.
 

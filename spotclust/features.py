@@ -9,6 +9,7 @@ import duckdb
 import numpy as np
 import polars as pl
 
+from spotclust.audio_features import AUDIO_FEATURES
 from spotclust.errors import ConfigError, WarehouseError
 from spotclust.model.config import BATCH_ROWS, ROW_RULE_NAMES, FeatureBatch
 
@@ -18,12 +19,6 @@ ROW_RULES = {
     "listings": "valid_rows",  # every clean genre listing, as the original notebook did
 }
 assert tuple(ROW_RULES) == ROW_RULE_NAMES  # the model's names, each with its table
-# Every numeric audio feature of the dataset (feature_candidates lists them with the defaults).
-AUDIO_FEATURES = (
-    "popularity", "duration_ms", "explicit", "danceability", "energy", "key", "loudness", "mode",
-    "speechiness", "acousticness", "instrumentalness", "liveness", "valence", "tempo",
-    "time_signature",
-)  # fmt: skip
 
 
 def candidate_features(con: duckdb.DuckDBPyConnection) -> list[str]:

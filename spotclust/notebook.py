@@ -80,7 +80,7 @@ class Warehouse:
         self, k: int = 4, *, on_stage: Callable[[str], None] | None = None, **options: Any
     ) -> Run:
         """Cluster the clean tracks into k groups -> Run; options as spotclust.cluster's
-        (features, pca_components, seed, n_init, row_rule, algorithm, ...)."""
+        (features, pca_components, seed, n_init, row_rule, algorithm, ..., engine='spark')."""
         result = api.cluster(k, self.path, on_stage, **options)
         return Run(self.path, result.run_id, result)
 

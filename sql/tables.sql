@@ -100,7 +100,20 @@ CREATE TABLE IF NOT EXISTS runs (
     sklearn_version         VARCHAR NOT NULL,
     duckdb_version          VARCHAR NOT NULL,
     polars_version          VARCHAR NOT NULL,
-    numpy_version           VARCHAR NOT NULL
+    numpy_version           VARCHAR NOT NULL,
+    -- Where the run was fitted (version 7). 'local': scikit-learn in one process, which
+    -- leaves the Spark columns NULL (k-means++, its own max_iter and tol); 'spark': MLlib.
+    engine                  VARCHAR NOT NULL DEFAULT 'local',  -- 'local' or 'spark'
+    engine_version          VARCHAR,                 -- Spark's version
+    engine_master           VARCHAR,                 -- Spark's master URL, e.g. local[2], spark://host:7077
+    kmeans_init             VARCHAR,                 -- 'k-means||' (Spark)
+    max_iter                INTEGER,                 -- k-means iterations allowed (Spark)
+    tol                     DOUBLE,                  -- k-means convergence tolerance (Spark)
+    iterations              INTEGER,                 -- iterations the kept k-means fit took (Spark)
+    silhouette_reference_rows BIGINT,                -- rows a sampled silhouette was scored against; NULL: all
+    engine_silhouette       DOUBLE,                  -- the engine's own silhouette (Spark: all rows)
+    engine_silhouette_method VARCHAR,                -- 'spark_squared_euclidean': not the Euclidean silhouette
+    seconds_engine_start    DOUBLE                   -- starting Spark (part of seconds_load)
 );
 COMMENT ON TABLE runs IS 'One row per clustering run: config, rows used, metrics, stage timings, versions';
 
@@ -191,7 +204,8 @@ CREATE TABLE IF NOT EXISTS sweeps (
     is_most_stable      BOOLEAN,
     is_gap_choice       BOOLEAN,            -- smallest k with gap_k >= gap_next - s_next
     is_suggested        BOOLEAN,
-    suggestion_reason   VARCHAR             -- why the suggested k (the same on every row of a sweep)
+    suggestion_reason   VARCHAR,            -- why the suggested k (the same on every row of a sweep)
+    engine              VARCHAR NOT NULL DEFAULT 'local'  -- where the k-means fits ran: 'local' or 'spark' (version 7)
 );
 COMMENT ON TABLE sweeps IS 'Elbow sweeps: inertia, silhouette, Calinski-Harabasz, Davies-Bouldin per k';
 

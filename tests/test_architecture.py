@@ -16,7 +16,7 @@ from support.processes import run_command
 import spotclust
 
 PACKAGE = Path(spotclust.__file__).resolve().parent
-HEAVY = ("sklearn", "numba", "altair", "vl_convert")
+HEAVY = ("sklearn", "numba", "altair", "vl_convert", "pyspark", "py4j")
 MAX_MODULE_LINES = 400
 MAX_FUNCTION_LINES = 70  # ~60; the longest is a compiled kernel's loop nest (66)
 
@@ -59,15 +59,21 @@ def test_import_spotclust_and_help_load_no_modelling_or_chart_stack(tmp_path):
     assert not loaded & set(HEAVY)
 
 
-def test_sql_and_tables_load_no_modelling_or_chart_stack(tmp_path, small_template):
+def test_sql_tables_and_runs_load_no_modelling_chart_or_frame_stack(tmp_path, clustered_template):
     db = tmp_path / "w.duckdb"
-    shutil.copyfile(small_template, db)
+    shutil.copyfile(clustered_template, db)
     code = (
         "from spotclust.cli import cli\n"
         f"cli(['sql', 'SELECT 1', '--db', {str(db)!r}], standalone_mode=False)\n"
-        f"cli(['tables', '--db', {str(db)!r}], standalone_mode=False)"
+        f"cli(['tables', '--db', {str(db)!r}], standalone_mode=False)\n"
+        f"cli(['runs', '--db', {str(db)!r}], standalone_mode=False)"
     )
-    assert not _loaded_after(code, tmp_path) & set(HEAVY)
+    # polars and pyarrow are for data frames: listing and querying print plain rows
+    assert not _loaded_after(code, tmp_path) & {*HEAVY, "polars", "pyarrow"}
+
+
+def test_help_loads_no_duckdb(tmp_path):
+    assert "duckdb" not in _loaded_after("from spotclust.cli import cli", tmp_path)
 
 
 # Which parts of spotclust each layer may import (its own modules always). Arrows point
@@ -82,9 +88,21 @@ ALLOWED = {
         "spotclust.whole_file",
         "spotclust.model.mds",  # the distance map's classical MDS (numerics, no I/O)
     ),
-    "cli": ("spotclust.output",),  # and the top-level package: the public API
+    # and the top-level package: the public API; preload imports what `run` needs meanwhile
+    "cli": ("spotclust.output", "spotclust.preload"),
 }
 FORBIDDEN_IN_MODEL = ("duckdb", "polars", "pyarrow")  # numerics with no I/O
+# The Spark engine sits beside runs/: it stages rows through the warehouse, fits with the
+# model's numbers, and writes with runs/write.py (runs/cluster.py and sweep.py dispatch to it).
+ALLOWED["spark"] = (
+    "spotclust.errors",
+    "spotclust.engine",
+    "spotclust.features",
+    "spotclust.model",
+    "spotclust.runs",
+    "spotclust.warehouse",
+    "spotclust.whole_file",
+)
 
 
 @pytest.mark.parametrize("layer", sorted(ALLOWED))
@@ -113,6 +131,17 @@ def test_the_model_layer_does_no_io():
     assert not problems, "\n".join(problems)
 
 
+def test_only_the_spark_engine_imports_pyspark():
+    """pyspark is an optional extra: spotclust/spark imports it, when a Spark run starts."""
+    problems = [
+        f"{module.relative_to(PACKAGE)} imports {name}"
+        for module in _modules()
+        for name in _imports(module)
+        if name.split(".")[0] in ("pyspark", "py4j") and module.parent.name != "spark"
+    ]
+    assert not problems, "\n".join(problems)
+
+
 def test_modules_and_functions_stay_small():
     problems = []
     for module in _modules():
@@ -132,7 +161,7 @@ def test_every_cli_command_has_an_api_function():
     from spotclust.cli import cli
 
     # The API's names where they differ; run is ingest, sweep and cluster in turn.
-    named = {"charts": "write_charts", "sql": "query", "run": None, "runs": "list_runs"}
+    named = {"charts": "write_charts", "sql": "query", "run": None, "runs": "run_rows"}
     for command in cli.commands:
         function = named.get(command, command)
         assert function is None or callable(getattr(spotclust, function)), command

@@ -10,6 +10,7 @@ import html
 import json
 import re
 import shutil
+import sys
 from pathlib import Path
 
 import duckdb
@@ -17,12 +18,17 @@ import numpy as np
 import polars as pl
 import pytest
 from support.grouped_data import write_tracks_csv
+from support.processes import run_command
 
 import spotclust
 from spotclust import charts, warehouse
+from spotclust.charts import authoring, theme
 from spotclust.charts import data as chart_data
-from spotclust.charts import theme
+from spotclust.charts import spec as chart_spec
 from spotclust.charts.map import ARROWS
+from spotclust.charts.plans import clusters as clusters_plan
+from spotclust.charts.plans import map as map_plan
+from spotclust.charts.plans import selection as selection_plan
 from spotclust.errors import ConfigError, WarehouseError
 
 # (genres, tracks, danceability, energy, acousticness, instrumentalness, speechiness, tempo)
@@ -618,3 +624,90 @@ def test_unknown_run_and_no_runs(dbs, tmp_path):
     assert not any((tmp_path / d).exists() for d in "xyz")
     with pytest.raises(WarehouseError, match="no warehouse"):
         charts.save_all(tmp_path / "missing.duckdb", out_dir=tmp_path / "w")
+
+
+# --------------------------------------------------------------------------- the templates
+
+
+def test_every_template_is_what_its_drawing_makes():
+    """templates/vega-lite/<drawing>.json is the drawing's Altair output with slots, as written
+    by `python -m spotclust.charts.authoring` (run it after changing a drawing)."""
+    folder = Path(authoring.__file__).parent / "templates" / chart_spec.TEMPLATES
+    assert sorted(p.stem for p in folder.glob("*.json")) == authoring.drawings()
+    for name in authoring.drawings():
+        assert (folder / f"{name}.json").read_text() == authoring.template_text(name), name
+
+
+def test_the_pages_specs_are_the_charts_altair_draws(dbs, built):
+    """A page's spec (its template filled, no Altair) is the chart build_charts draws."""
+    for db, drawn in ((dbs["full"], built), (dbs["no_sweep"], None)):
+        if drawn is None:
+            _, pairs = charts.build_charts(db)
+            drawn = {entry.name: chart.to_dict() for entry, chart in pairs}
+        run, specs = charts.chart_specs(db)
+        assert run["run_id"] == 1
+        assert [entry.name for entry, _ in specs] == [entry.name for entry in charts.CHARTS]
+        for entry, filled in specs:
+            assert filled == drawn[entry.name], entry.name
+
+
+def _variants(con) -> list[chart_spec.Plan]:
+    """Plans of the variants the fixture's run does not draw: a sweep without silhouette and
+    the run's k outside it, the gap statistic, a map without arrows, one nominal feature."""
+    sweep = chart_data.elbow_data(con).with_columns(
+        pl.lit(None).cast(pl.Float64).alias("silhouette")
+    )
+    stability = chart_data.stability_data(con).with_columns(
+        pl.lit(0.1).alias("gap"), pl.lit(0.01).alias("gap_se"), pl.lit(False).alias("is_gap_choice")
+    )
+    bins, centroids = charts.pca_map_data(con, 1)
+    nominal = chart_data.nominal_features_data(con, 1).filter(pl.col("feature") == "mode")
+    return [
+        selection_plan.elbow(sweep, run_k=9),
+        selection_plan.stability(stability, run_k=3),
+        selection_plan.stability(stability.with_columns(pl.lit(None).alias("stability_mean"))),
+        map_plan.pca_map(bins, centroids),
+        clusters_plan.nominal_features(nominal),
+    ]
+
+
+def test_every_variant_fills_its_template_as_altair_draws_it(con):
+    variants = {plan.drawing + ":" + plan.variant for plan in _variants(con)}
+    assert variants == {
+        "elbow:inertia", "stability:stability+gap+run_k", "stability:gap",
+        "pca_map:", "nominal_features:mode",
+    }  # fmt: skip
+    for plan in _variants(con):
+        assert chart_spec.filled(plan) == authoring.drawn(plan).to_dict(), plan.variant
+
+
+def test_writing_the_pages_and_the_report_imports_no_altair(dbs, tmp_path):
+    code = (
+        "import json, sys, spotclust\n"
+        f"spotclust.write_charts(db={str(dbs['full'])!r}, out_dir={str(tmp_path)!r})\n"
+        f"spotclust.report(db={str(dbs['full'])!r}, out={str(tmp_path / 'report.html')!r})\n"
+        "print(json.dumps(sorted({name.split('.')[0] for name in sys.modules})))"
+    )
+    done = run_command([sys.executable, "-c", code], cwd=tmp_path, timeout=300)
+    assert done.exit_code == 0, done.stderr
+    assert "altair" not in json.loads(done.stdout.splitlines()[-1])
+    assert (tmp_path / "index.html").is_file() and (tmp_path / "report.html").is_file()
+
+
+def test_a_report_takes_the_specs_of_the_pages_just_written_once_while_nothing_changed(
+    dbs, tmp_path
+):
+    """`cluster` writes a run's pages, then its report, which draws four of the same charts:
+    the report reuses their specs, once, unless the warehouse changed in between."""
+    db = tmp_path / "w.duckdb"
+    shutil.copyfile(dbs["full"], db)
+    _, pages = charts.chart_specs(db)
+    written = {entry.name: spec for entry, spec in pages}
+    [(_, reused)] = charts.chart_specs(db, 1, names=["elbow"])[1]
+    assert reused is written["elbow"]
+    [(_, read)] = charts.chart_specs(db, 1, names=["elbow"])[1]
+    assert read is not written["elbow"] and read == written["elbow"]  # once only
+    charts.chart_specs(db)
+    spotclust.sweep(range(2, 4), db=db, n_init=1)  # a new latest sweep: another elbow
+    [(_, redrawn)] = charts.chart_specs(db, 1, names=["elbow"])[1]
+    assert [row["k"] for row in redrawn["datasets"]["sweep"]] == [2, 3]

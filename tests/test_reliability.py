@@ -857,18 +857,27 @@ SQL_INTERPOLATIONS: dict[str, dict[str, str]] = {
         "stats": "aggregates of the aliases v0, v1, ..., written in the code",
         "values": "converted(...) of quoted headers, aliased v0, v1, ...",
         "empties": "count(*) FILTER (... IS NULL) of quoted canonical column names",
+        "call": "CsvLayout.reader(): a read_csv call with every value bound as $name",
+    },
+    "spark/stage.py": {
+        "columns": "casts of feature names checked against feature_candidates, as f0, f1, ...",
+        "source.table": "a table name from ROW_RULES",
+    },
+    "files/dialect.py": {
+        "_ASKED": "the read_csv options spotclust asks for, a constant",
     },
     "files/ingest.py": {
-        "index": "TRY_CAST of the index column's header, quoted as an identifier",
         "sql": "select_canonical(): quoted headers in conversion macros; values are bound",
         "columns": "the ingests record's keys, written in the code",
         "', '.join(('$' + c for c in record))": "$name for each of those keys",
+    },
+    "files/load.py": {
+        "index": "TRY_CAST of the index column's header, quoted as an identifier",
         "casts": "casts of the COLUMN_TYPES constant",
-        "_typed_reader(fmt)": "a reader call with the path bound as $path",
         "column": "a COLUMN_TYPES key",
         "sql_type": "a COLUMN_TYPES value",
         "casts_from": "a reader call with the path bound as $path",
-        "reader": "a reader call with the path bound as $path",
+        "reader": "a reader call with the path and options bound as $name",
         "row_number": "one of two constant expressions (file_row_number or a window)",
     },
     "files/songs.py": {

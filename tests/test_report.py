@@ -11,10 +11,12 @@ import struct
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from support.processes import run_command
 
 from spotclust.charts.report_page import report_charts
+from spotclust.runs.report import agreement
 
 HOSTILE = "<script>alert(1)</script>"
 ROOT = Path(__file__).resolve().parent.parent
@@ -188,3 +190,23 @@ def test_the_readme_shows_a_screenshot_of_the_report(tmp_path):
     assert 100_000 < len(data) < 1_500_000
     readme = (ROOT / "README.md").read_text("utf-8")
     assert "](docs/report.png)" in readme
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_the_agreement_scores_are_scikit_learns(seed):
+    """The shuffled baseline's adjusted Rand, NMI and purity (computed from one contingency
+    table, without scikit-learn) are scikit-learn's, to the last digits."""
+    from sklearn import metrics as skm
+
+    rng = np.random.default_rng(seed)
+    n, k, genres = int(rng.integers(1, 4000)), int(rng.integers(1, 9)), int(rng.integers(1, 40))
+    labels = rng.integers(0, k, n)
+    truth = (
+        rng.integers(0, genres, n) if seed % 2 else (labels * 3 + rng.integers(0, 2, n)) % genres
+    )
+    expected = (
+        skm.adjusted_rand_score(truth, labels),
+        skm.normalized_mutual_info_score(truth, labels),
+        skm.cluster.contingency_matrix(truth, labels).max(axis=0).sum() / n,
+    )
+    assert agreement(truth, labels) == pytest.approx(expected, abs=1e-12)

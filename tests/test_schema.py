@@ -11,7 +11,8 @@ left them:
 * version 1, models as tables: the same once row_checks, tracks and track_genres were
   materialized (feature_correlations still a view), as spotclust left it at 65c8818;
 * version 2: row_checks a copy of every file row's values with its checks (f6adea2);
-* version 4: raw_tracks' whole-number columns INTEGER and BIGINT (rounding a fraction).
+* version 4: raw_tracks' whole-number columns INTEGER and BIGINT (rounding a fraction);
+* version 6: no engine columns in runs and sweeps (every run was local).
 """
 
 from __future__ import annotations
@@ -74,6 +75,7 @@ LAYOUTS = {
     4: "cc9867d3a00053ed3a7d31f25d16d26d24ae671b326954a835367f843eee385f",
     5: "1e286dfde23aec92a19daf693e0cd2c4c921a31c2a914c594f025751543bb833",
     6: "c5a2bf580cae824845878e4c480efdd06ef0198755edc04957e71191a17e47b5",
+    7: "ac39b371f97142b766d6c329fd30af5a64ba4ed276cb78394ec0d2c704f66f05",
 }
 # Columns a model kept across versions: compared before and after an upgrade.
 ROW_CHECKS_KEPT = "row_number, has_missing, problems, is_duplicate"
@@ -176,8 +178,41 @@ V4_WHOLE_NUMBERS = {
 }
 
 
+# What version 7 added (the engine of a run or sweep, and Spark's settings), by table.
+V7_COLUMNS = {
+    "runs": [
+        "engine",
+        "engine_version",
+        "engine_master",
+        "kmeans_init",
+        "max_iter",
+        "tol",
+        "iterations",
+        "silhouette_reference_rows",
+        "engine_silhouette",
+        "engine_silhouette_method",
+        "seconds_engine_start",
+    ],
+    "sweeps": ["engine"],
+}
+
+
+def make_version_6(db: Path) -> None:
+    """Turn a current warehouse into what a version-6 spotclust left: no engine columns."""
+    con = _con(db, read_only=False)
+    try:
+        for table, columns in V7_COLUMNS.items():
+            for column in columns:
+                con.execute(f'ALTER TABLE "{table}" DROP COLUMN "{column}"')
+        con.execute("UPDATE spotclust_meta SET value = '6' WHERE key = 'schema_version'")
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+
+
 def make_version_5(db: Path) -> None:
     """Turn a current warehouse into what a version-5 spotclust left: no silhouette_values."""
+    make_version_6(db)
     con = _con(db, read_only=False)
     try:
         con.execute("DROP TABLE silhouette_values")
@@ -299,6 +334,7 @@ def fresh(tmp_path, clustered_template) -> Path:
 
 OLD_LAYOUTS = {
     "version 0": lambda db: make_version_0(db),
+    "version 6": lambda db: make_version_6(db),
     "version 5": lambda db: make_version_5(db),
     "version 4": lambda db: make_version_4(db),
     "version 3": lambda db: make_version_3(db),
@@ -342,7 +378,7 @@ def test_the_layout_of_this_version_is_recorded(fresh):
 
 def test_the_rebuilt_old_layouts_are_old(older):
     version = _version(older)
-    if version in (2, 3, 4, 5):  # the very layout that version recorded
+    if version in (2, 3, 4, 5, 6):  # the very layout that version recorded
         assert layout_hash(older) == LAYOUTS[version]
         return
     got = layout(older)
@@ -417,6 +453,20 @@ def test_ingest_upgrades_an_older_warehouse_and_replaces_its_data(older, fresh, 
     assert kept_data(older)["runs"] == runs_before
     assert query(older, "SELECT count(*), max(ingest_id) FROM raw_tracks") == [(60, 2)]
     assert model_data(older) == model_data(fresh)
+
+
+def test_runs_and_sweeps_from_before_engines_were_recorded_were_local(fresh):
+    make_version_6(fresh)
+    con = _con(fresh, read_only=False)
+    try:
+        warehouse.ensure_schema(con)
+        # and a writer that names no engine (the local one) records 'local' by default
+        con.execute("INSERT INTO sweeps BY NAME SELECT * EXCLUDE (engine) REPLACE (99 AS sweep_id) "
+                    "FROM sweeps LIMIT 1")  # fmt: skip
+    finally:
+        con.close()
+    assert query(fresh, "SELECT DISTINCT engine FROM runs") == [("local",)]
+    assert query(fresh, "SELECT DISTINCT engine FROM sweeps") == [("local",)]
 
 
 def test_read_only_commands_read_an_older_warehouse_without_changing_it(older, run_cli):

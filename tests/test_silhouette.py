@@ -212,7 +212,7 @@ def brute_silhouette(X, labels):
 def uses_pruning(X, labels):
     """True if silhouette_samples takes the pruned-tile path for this input."""
     prep = _sil._prepare(X, labels)
-    need = _sil._need(prep, np.arange(len(labels)))
+    need = _sil._need(prep, np.arange(prep.lab.shape[0]))  # every distinct point
     return _sil._plan(prep, need, 2) is not None
 
 
@@ -240,7 +240,7 @@ def test_exact_tie_between_two_clusters():
     X, labels = mirror_data()
     assert uses_pruning(X, labels)
     prep = _sil._prepare(X, labels)
-    need = _sil._need(prep, np.arange(len(labels)))
+    need = _sil._need(prep, np.arange(prep.lab.shape[0]))
     in_middle = prep.lab == 0
     assert need[in_middle][:, [1, 2]].all()  # both tied clusters stay candidates
     assert not need[in_middle][:, 3].any()  # the far one is pruned
@@ -305,7 +305,7 @@ def test_pruned_candidates_always_hold_the_minimum(data):
     else:
         X, labels = mirror_data()
     prep = _sil._prepare(X, labels)
-    need = _sil._need(prep, np.arange(len(labels)))
+    need = _sil._need(prep, np.arange(prep.lab.shape[0]))
     coords = prep.coords.T
     dist = np.sqrt(((coords[:, None, :] - coords[None, :, :]) ** 2).sum(axis=-1))
     k = len(prep.counts)
@@ -364,3 +364,37 @@ def test_sampled_with_pruning_matches_exact_samples():
     picked = np.random.default_rng(5).choice(len(labels), size=500, replace=False)
     est = sampled_silhouette(X, labels, sample_size=500, seed=5)
     assert abs(est.estimate - exact_samples[picked].mean()) <= 1e-12
+
+
+# --------------------------------------------------------------------------- duplicates
+# A track listed under several genres is one point several times: each distinct (point,
+# label) pair is worked out once and counts as often as it occurs.
+
+
+def listings_like(seed: int):
+    """Blobs where most points occur 1-4 times, some of them under two labels."""
+    X, labels = make_blobs(n_samples=1200, centers=6, cluster_std=0.9, random_state=seed)
+    times = np.random.default_rng(seed).integers(1, 5, size=len(X))
+    X, labels = np.repeat(X, times, axis=0), np.repeat(labels, times)
+    relabelled = np.random.default_rng(seed + 1).choice(len(X), size=40, replace=False)
+    labels[relabelled] = (labels[relabelled] + 1) % 6  # the same point in two clusters
+    return X, labels
+
+
+@pytest.mark.parametrize("seed", [30, 31])
+def test_repeated_points_count_as_often_as_they_occur(seed):
+    X, labels = listings_like(seed)
+    prep = _sil._prepare(X, labels)
+    assert prep.lab.shape[0] < 0.5 * len(labels)  # far fewer distinct points than samples
+    assert prep.weights.sum() == len(labels)
+    assert uses_pruning(X, labels)
+    np.testing.assert_allclose(silhouette_samples(X, labels), brute_silhouette(X, labels),
+                               rtol=0, atol=ATOL)  # fmt: skip
+    assert_matches_sklearn(X, labels)
+
+
+def test_sampled_silhouette_of_repeated_points_is_exact_at_the_drawn_points():
+    X, labels = listings_like(32)
+    exact = brute_silhouette(X, labels)
+    picked, values = _sil.sampled_silhouette_samples(X, labels, 300, seed=5)
+    np.testing.assert_allclose(values, exact[picked], rtol=0, atol=ATOL)

@@ -4,75 +4,56 @@ index page, and the one-file report.
 Kept apart, one concern a module:
 
 * data: each chart's data from DuckDB (SQL in sql/charts/), small polars frames;
-* theme: what every chart shares (cluster colours, titles, fonts);
-* features, map, clusters, genres, selection, compare: the chart functions, which take those
-  frames (or lists of dicts) and return Altair charts, with no database access;
-* registry: which pages a run has (CHARTS) and build_charts;
+* plans/: from that data, what each chart draws (its rows, domains, orders, sizes, titles);
+* spec: a chart's Vega-Lite spec, its template (templates/vega-lite/) filled with its plan;
+* features, map, clusters, genres, selection, diagnostics, compare: the same charts drawn by
+  Altair (data in, Altair chart out: for notebooks, and the source of the templates), with
+  theme (what every chart shares) and authoring (the drawings and their templates);
+* registry: which pages a run has (CHARTS), chart_specs and build_charts;
 * pages: the pages written from templates/ (save_all, chart_page, index_page).
 
     from spotclust.charts import save_all
     index = save_all(db="warehouse/spotclust.duckdb", run_id=None, out_dir="charts")
 
-Importing this package imports Altair: nothing outside it imports it at module level, so that
-`import spotclust` and `spotclust --help` stay fast.
+Writing pages imports no Altair; the chart functions (pca_map, elbow_chart, ...) do. Every
+name is imported when first used, so that `import spotclust.charts.pages` stays light.
 """
 
-from spotclust.charts.clusters import cluster_profiles_chart, cluster_sizes_chart
-from spotclust.charts.compare import contingency_chart
-from spotclust.charts.data import (
-    chart_run,
-    correlation_data,
-    elbow_data,
-    explained_variance,
-    genre_heatmap_data,
-    loadings_data,
-    pca_map_data,
-    profiles_data,
-    sizes_data,
-    stability_data,
-    top_genres_data,
-)
-from spotclust.charts.features import correlation_heatmap, pca_loadings_chart
-from spotclust.charts.genres import TOP_GENRES, genre_cluster_heatmap, top_genres_chart
-from spotclust.charts.map import PCA_BINS, pca_map
-from spotclust.charts.pages import FORMATS, chart_page, index_page, save_all
-from spotclust.charts.registry import CHARTS, ChartEntry, build_charts
-from spotclust.charts.selection import elbow_chart, stability_chart
-from spotclust.charts.theme import WIDTH, cluster_color, cluster_domain, cluster_label
+import importlib
 
-__all__ = [
-    "CHARTS",
-    "FORMATS",
-    "PCA_BINS",
-    "TOP_GENRES",
-    "WIDTH",
-    "ChartEntry",
-    "build_charts",
-    "chart_page",
-    "chart_run",
-    "cluster_color",
-    "cluster_domain",
-    "cluster_label",
-    "cluster_profiles_chart",
-    "cluster_sizes_chart",
-    "contingency_chart",
-    "correlation_data",
-    "correlation_heatmap",
-    "elbow_chart",
-    "elbow_data",
-    "explained_variance",
-    "genre_cluster_heatmap",
-    "genre_heatmap_data",
-    "index_page",
-    "loadings_data",
-    "pca_loadings_chart",
-    "pca_map",
-    "pca_map_data",
-    "profiles_data",
-    "save_all",
-    "sizes_data",
-    "stability_chart",
-    "stability_data",
-    "top_genres_chart",
-    "top_genres_data",
-]
+_NAMES = {  # module -> the names it gives the package
+    "clusters": "cluster_profiles_chart cluster_sizes_chart",
+    "common": "WIDTH cluster_domain cluster_label",
+    "compare": "contingency_chart",
+    "data": "chart_run correlation_data elbow_data explained_variance genre_heatmap_data "
+    "loadings_data pca_map_data profiles_data sizes_data stability_data top_genres_data",
+    "features": "correlation_heatmap pca_loadings_chart",
+    "genres": "genre_cluster_heatmap top_genres_chart",
+    "map": "pca_map",
+    "pages": "FORMATS chart_page index_page save_all",
+    "plans.genres": "TOP_GENRES",
+    "plans.map": "PCA_BINS",
+    "registry": "CHARTS ChartEntry build_charts chart_specs",
+    "selection": "elbow_chart stability_chart",
+    "theme": "cluster_color",
+}
+_WHERE = {name: module for module, names in _NAMES.items() for name in names.split()}
+_MODULES = {
+    "authoring", "clusters", "common", "compare", "data", "diagnostics", "features", "genres",
+    "map", "pages", "plans", "registry", "report_page", "run_data", "selection", "spec", "theme",
+}  # fmt: skip
+
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str):
+    """A name of the package, or one of its modules, imported on first use."""
+    if name in _MODULES:
+        return importlib.import_module(f"{__name__}.{name}")
+    if name not in _WHERE:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{_WHERE[name]}"), name)
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_WHERE, *_MODULES})

@@ -1,50 +1,34 @@
-"""Charts of the clusters themselves: what sets each apart (profiles) and how big each is."""
+"""Charts of the clusters themselves: what sets each apart (profiles), how big each is, and
+their key, mode and time signature."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 import altair as alt
-import polars as pl
 
 from spotclust.charts import theme
+from spotclust.charts.authoring import drawing, drawn
+from spotclust.charts.plans import clusters as plan
+from spotclust.charts.plans.clusters import CLIP, NOMINAL, NOMINAL_CELL  # noqa: F401
 
 
-def _colour_strip(clusters: list[str], row: int) -> alt.Chart:
+def _colour_strip(v) -> alt.Chart:
     """The cluster legend at the left: the same colours as in every other chart."""
     return (
-        alt.Chart(pl.DataFrame({"cluster": clusters}))
+        alt.Chart(alt.NamedData("strip"))
         .mark_rect()
         .encode(
-            y=alt.Y("cluster:N", sort=clusters, title=None),
-            color=theme.cluster_color(clusters, legend=None),
+            y=alt.Y("cluster:N", sort=v.clusters, title=None),
+            color=theme.colour_by_cluster(v.clusters, v.colours, legend=None),
             tooltip=[alt.Tooltip("cluster:N")],
         )
-        .properties(width=14, height=alt.Step(row))
+        .properties(width=14, height=alt.Step(v.row))
     )
 
 
-NOMINAL = ("key", "mode", "time_signature")  # categories coded as numbers: a mean means nothing
-CLIP = 2  # the colour scale stops at ±CLIP standard deviations
-
-
-def _feature_order(frame: pl.DataFrame) -> list[str]:
-    """The features' labels by effect size: the range of the cluster means (in z), largest
-    first, so that the features that separate the clusters most come first."""
-    if not frame.height:
-        return []
-    spread = frame.group_by("label").agg((pl.col("z").max() - pl.col("z").min()).alias("range"))
-    return spread.sort(["range", "label"], descending=[True, False], nulls_last=True)[
-        "label"
-    ].to_list()
-
-
-def _profile_heat(frame: pl.DataFrame, clusters: list[str], row: int) -> alt.LayerChart:
+def _profile_heat(v) -> alt.LayerChart:
     """Clusters x features, coloured by z and with z printed."""
-    order = _feature_order(frame)
-    frame = frame.with_columns(
-        pl.when(pl.col("in_model")).then(pl.lit("yes")).otherwise(pl.lit("no")).alias("clustered")
-    )
     tooltip = [
         alt.Tooltip("cluster:N"),
         alt.Tooltip("feature:N"),
@@ -57,14 +41,14 @@ def _profile_heat(frame: pl.DataFrame, clusters: list[str], row: int) -> alt.Lay
         alt.Tooltip("clustered:N", title="clustered on"),
     ]
     grey_if_not_clustered = "indexof(datum.label, '(not clustered)') >= 0 ? '#777' : '#222'"
-    base = alt.Chart(frame).encode(
+    base = alt.Chart(alt.NamedData("profiles")).encode(
         x=alt.X(
             "label:N",
-            sort=order,
+            sort=v.order,
             title="feature (grey: not clustered on)",
             axis=alt.Axis(orient="top", labelAngle=-35, labelColor=alt.expr(grey_if_not_clustered)),
         ),
-        y=alt.Y("cluster:N", sort=clusters, title=None, axis=None),
+        y=alt.Y("cluster:N", sort=v.clusters, title=None, axis=None),
         tooltip=tooltip,
     )
     cells = base.mark_rect(stroke="white", strokeWidth=1).encode(
@@ -84,26 +68,13 @@ def _profile_heat(frame: pl.DataFrame, clusters: list[str], row: int) -> alt.Lay
         text=alt.Text("z:Q", format="+.2f"),
         color=alt.condition("abs(datum.z) > 1.2", alt.value("white"), alt.value("#222")),
     )
-    cell = (theme.WIDTH - 140) // max(len(order), 1)
-    return alt.layer(cells, text).properties(width=cell * max(len(order), 1), height=alt.Step(row))
+    return alt.layer(cells, text).properties(width=v.width, height=alt.Step(v.row))
 
 
-def cluster_profiles_chart(
-    data: theme.Data, clusters: Sequence[str] | None = None
-) -> alt.HConcatChart:
-    """Each cluster's mean of each feature, in standard deviations from the mean of all tracks.
-
-    data: cluster, feature, label, in_model, position, z, mean, std, median, overall_mean,
-    overall_std (see profiles_data). A clusters x features heatmap with z printed in each
-    cell and the raw means in the tooltips; a strip of cluster colours at the left.
-    """
-    frame = theme.as_frame(data)
-    clusters = list(clusters) if clusters is not None else theme.cluster_domain(frame)
-    if frame.height:  # nominal features are categories: their mean is no profile
-        frame = frame.filter(~pl.col("feature").is_in(NOMINAL))
-    row = max(30, min(44, 360 // max(len(clusters), 1)))
+@drawing("profiles")
+def draw_profiles(v, flags) -> alt.HConcatChart:
     return theme.finish(
-        alt.hconcat(_colour_strip(clusters, row), _profile_heat(frame, clusters, row), spacing=2)
+        alt.hconcat(_colour_strip(v), _profile_heat(v), spacing=2)
         .resolve_scale(color="independent")
         .properties(
             title=theme.title(
@@ -122,20 +93,20 @@ def cluster_profiles_chart(
     )
 
 
-def cluster_sizes_chart(data: theme.Data, clusters: Sequence[str] | None = None) -> alt.LayerChart:
-    """Tracks per cluster, with the share printed at the end of each bar.
+def cluster_profiles_chart(
+    data: theme.Data, clusters: Sequence[str] | None = None
+) -> alt.HConcatChart:
+    """Each cluster's mean of each feature, in standard deviations from the mean of all tracks.
 
-    data: cluster, tracks, share, top_genres, distinctive_features (see sizes_data).
+    data: cluster, feature, label, in_model, position, z, mean, std, median, overall_mean,
+    overall_std (see profiles_data). A clusters x features heatmap with z printed in each
+    cell and the raw means in the tooltips; a strip of cluster colours at the left.
     """
-    frame = theme.as_frame(data)
-    clusters = list(clusters) if clusters is not None else theme.cluster_domain(frame)
-    frame = frame.with_columns(
-        pl.struct("tracks", "share")
-        .map_elements(lambda s: f"{s['tracks']:,} ({s['share']:.1%})", return_dtype=pl.String)
-        .alias("text")
-    )
-    total = int(frame["tracks"].sum()) if frame.height else 0
-    largest = int(frame["tracks"].max()) if frame.height else 1
+    return drawn(plan.profiles(data, clusters))
+
+
+@drawing("sizes")
+def draw_sizes(v, flags) -> alt.LayerChart:
     tooltip = [
         alt.Tooltip("cluster:N"),
         alt.Tooltip("tracks:Q", title="tracks", format=","),
@@ -143,42 +114,36 @@ def cluster_sizes_chart(data: theme.Data, clusters: Sequence[str] | None = None)
         alt.Tooltip("top_genres:N", title="top genres"),
         alt.Tooltip("distinctive_features:N", title="distinctive features (z)"),
     ]
-    base = alt.Chart(frame).encode(
-        y=alt.Y("cluster:N", sort=clusters, title=None),
-        # room at the right for the text after the largest bar
+    base = alt.Chart(alt.NamedData("sizes")).encode(
+        y=alt.Y("cluster:N", sort=v.clusters, title=None),
         x=alt.X(
             "tracks:Q",
             title="tracks",
             axis=alt.Axis(format=",d"),
-            scale=alt.Scale(domain=[0, largest * 1.2], nice=False),
+            scale=alt.Scale(domain=v.x_domain, nice=False),
         ),
         tooltip=tooltip,
     )
-    bars = base.mark_bar().encode(color=theme.cluster_color(clusters))
+    bars = base.mark_bar().encode(color=theme.colour_by_cluster(v.clusters, v.colours))
     text = base.mark_text(align="left", dx=6, fontSize=13).encode(text="text:N")
     return theme.finish(
         alt.layer(bars, text).properties(
-            width=theme.WIDTH - 150,
-            height=alt.Step(44),
-            title=theme.title(
-                "Cluster sizes",
-                f"Tracks in each cluster, of {total:,}; clusters are numbered by size.",
-            ),
+            width=theme.WIDTH - 150, height=alt.Step(44), title=v.title
         )
     )
 
 
-NOMINAL_CELL = 40  # px: the width of a value's column in the nominal features chart
+def cluster_sizes_chart(data: theme.Data, clusters: Sequence[str] | None = None) -> alt.LayerChart:
+    """Tracks per cluster, with the share printed at the end of each bar.
+
+    data: cluster, tracks, share, top_genres, distinctive_features (see sizes_data).
+    """
+    return drawn(plan.sizes(data, clusters))
 
 
-def _nominal_panel(
-    frame: pl.DataFrame, feature: str, clusters: list[str], row: int, legend: bool
-) -> alt.LayerChart:
+def _nominal_panel(v, feature: str, legend: bool) -> alt.LayerChart:
     """Clusters x the values of one nominal feature: each cell the value's share of the
     cluster, coloured on one scale for every panel (0 to the largest share)."""
-    largest = float(frame["share"].max()) if frame.height else 1.0
-    part = frame.filter(pl.col("feature") == feature).sort("value")
-    order = part.unique("value_label", maintain_order=True)["value_label"].to_list()
     tooltip = [
         alt.Tooltip("cluster:N"),
         alt.Tooltip("value_label:N", title=feature.replace("_", " ")),
@@ -186,54 +151,46 @@ def _nominal_panel(
         alt.Tooltip("share:Q", title="share of the cluster", format=".1%"),
         alt.Tooltip("overall_share:Q", title="share of all tracks", format=".1%"),
     ]
-    base = alt.Chart(part).encode(
+    base = alt.Chart(alt.NamedData(feature)).encode(
         x=alt.X(
             "value_label:N",
-            sort=order,
+            sort=getattr(v, f"{feature}_order"),
             title=feature.replace("_", " "),
             axis=alt.Axis(orient="top", labelAngle=0),
         ),
-        y=alt.Y("cluster:N", sort=clusters, title=None, axis=None),
+        y=alt.Y("cluster:N", sort=v.clusters, title=None, axis=None),
         tooltip=tooltip,
     )
     share = alt.Legend(title=["share of the", "cluster's tracks"], format=".0%")
     cells = base.mark_rect(stroke="white", strokeWidth=1).encode(
         color=alt.Color(
             "share:Q",
-            scale=alt.Scale(domain=[0, largest], range=["#f7fbff", "#08306b"]),
+            scale=alt.Scale(domain=v.share_domain, range=["#f7fbff", "#08306b"]),
             legend=share if legend else None,
         )
     )
     text = base.mark_text(fontSize=11).encode(
         text=alt.Text("share:Q", format=".0%"),
-        color=alt.condition(
-            f"datum.share > {0.55 * largest:.4f}", alt.value("white"), alt.value("#222")
-        ),
+        color=alt.condition({"test": v.dark}, alt.value("white"), alt.value("#222")),
     )
-    width = NOMINAL_CELL * max(len(order), 1)
-    return alt.layer(cells, text).properties(width=width, height=alt.Step(row))
+    width = getattr(v, f"{feature}_width")
+    return alt.layer(cells, text).properties(width=width, height=alt.Step(v.row))
 
 
-def nominal_features_chart(
-    data: theme.Data, clusters: Sequence[str] | None = None
-) -> alt.HConcatChart:
-    """Key, mode and time signature as what they are, categories: the share of each cluster's
-    tracks in each value (a mean key means nothing), one panel per feature.
+NOMINAL_VARIANTS = tuple(  # the features present, in NOMINAL order
+    "+".join(f for i, f in enumerate(NOMINAL) if mask >> i & 1) for mask in range(1, 8)
+)
 
-    data: cluster, feature, value, value_label, tracks, share, overall_share (see
-    nominal_features_data). A strip of cluster colours at the left.
-    """
-    frame = theme.as_frame(data)
-    clusters = list(clusters) if clusters is not None else theme.cluster_domain(frame)
-    present = set(frame["feature"].to_list()) if frame.height else set()
-    features = [f for f in NOMINAL if f in present] or list(NOMINAL[:1])
-    row = max(30, min(44, 360 // max(len(clusters), 1)))
+
+@drawing("nominal_features", variants=NOMINAL_VARIANTS)
+def draw_nominal_features(v, flags) -> alt.HConcatChart:
+    features = [f for f in NOMINAL if f in flags]
     panels = [
-        _nominal_panel(frame, feature, clusters, row, legend=i == len(features) - 1)
+        _nominal_panel(v, feature, legend=i == len(features) - 1)
         for i, feature in enumerate(features)
     ]
     return theme.finish(
-        alt.hconcat(_colour_strip(clusters, row), *panels, spacing=8)
+        alt.hconcat(_colour_strip(v), *panels, spacing=8)
         .resolve_scale(color="independent")
         .properties(
             title=theme.title(
@@ -247,3 +204,15 @@ def nominal_features_chart(
             )
         )
     )
+
+
+def nominal_features_chart(
+    data: theme.Data, clusters: Sequence[str] | None = None
+) -> alt.HConcatChart:
+    """Key, mode and time signature as what they are, categories: the share of each cluster's
+    tracks in each value (a mean key means nothing), one panel per feature.
+
+    data: cluster, feature, value, value_label, tracks, share, overall_share (see
+    nominal_features_data). A strip of cluster colours at the left.
+    """
+    return drawn(plan.nominal_features(data, clusters))

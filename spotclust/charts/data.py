@@ -9,9 +9,9 @@ from __future__ import annotations
 import duckdb
 import polars as pl
 
-from spotclust.charts.genres import MIN_GENRE_TRACKS, TOP_GENRES
-from spotclust.charts.map import PCA_BINS
-from spotclust.charts.theme import cluster_label
+from spotclust.charts.common import cluster_label
+from spotclust.charts.plans.genres import MIN_GENRE_TRACKS, TOP_GENRES
+from spotclust.charts.plans.map import PCA_BINS
 from spotclust.errors import ConfigError
 from spotclust.runs.resolve import resolve_run
 from spotclust.warehouse import read_sql
@@ -49,6 +49,13 @@ def cluster_names(con: duckdb.DuckDBPyConnection, run_id: int) -> dict[int, str]
     return {c: cluster_label(c, short_name(traits, genres)) for c, traits, genres in rows}
 
 
+Names = dict[int, str] | None  # a run's cluster_names, when the caller has them already
+
+
+def _names(con: duckdb.DuckDBPyConnection, run_id: int, names: Names) -> dict[int, str]:
+    return cluster_names(con, run_id) if names is None else names
+
+
 def named(frame: pl.DataFrame, names: dict[int, str], column: str = "cluster") -> pl.DataFrame:
     """Frame with its integer cluster column turned into the clusters' chart labels."""
     if column not in frame.columns:
@@ -76,14 +83,14 @@ def correlation_data(con: duckdb.DuckDBPyConnection, run_id: int) -> pl.DataFram
 
 
 def pca_map_data(
-    con: duckdb.DuckDBPyConnection, run_id: int, bins: int = PCA_BINS
+    con: duckdb.DuckDBPyConnection, run_id: int, bins: int = PCA_BINS, names: Names = None
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(bins, centroids): the run's tracks counted on a bins x bins grid over (pc1, pc2).
 
     One row per non-empty bin (at most bins²): its edges, tracks, most common cluster, that
     cluster's share and the count of every cluster in it. Centroids: mean pc1, pc2 per cluster.
     """
-    names = cluster_names(con, run_id)
+    names = _names(con, run_id, names)
     grid = named(frame_of(con, "pca_map", {"run_id": run_id, "bins": bins}), names)
     centroids = named(frame_of(con, "pca_centroids", {"run_id": run_id}), names)
     return grid, centroids
@@ -117,32 +124,68 @@ def stability_data(con: duckdb.DuckDBPyConnection, sweep_id: int | None = None) 
     return frame_of(con, "stability", {"sweep_id": sweep_id})
 
 
-def profiles_data(con: duckdb.DuckDBPyConnection, run_id: int) -> pl.DataFrame:
+def profiles_data(con: duckdb.DuckDBPyConnection, run_id: int, names: Names = None) -> pl.DataFrame:
     """Per cluster and feature: raw mean, and the mean standardised against all the run's rows
     (for the features the run clustered on, z equals the 'scaled' centroid)."""
-    return named(frame_of(con, "profiles", {"run_id": run_id}), cluster_names(con, run_id))
+    return named(frame_of(con, "profiles", {"run_id": run_id}), _names(con, run_id, names))
 
 
-def sizes_data(con: duckdb.DuckDBPyConnection, run_id: int) -> pl.DataFrame:
-    """cluster_summary for the run: size, share, top genres, distinctive features."""
-    return named(frame_of(con, "sizes", {"run_id": run_id}), cluster_names(con, run_id))
+def genre_grid(con: duckdb.DuckDBPyConnection, run_id: int) -> pl.DataFrame:
+    """Every genre x cluster of the run (zeros included), clusters as numbers: tracks, shares,
+    lift, main cluster, and the ranks by tracks and by lift (sql/charts/genres.sql). The top
+    genres, the heatmap and the sizes all come from it: genre_breakdown is read once."""
+    return frame_of(con, "genres", {"run_id": run_id, "min_tracks": MIN_GENRE_TRACKS})
+
+
+TOP_GENRE_COLUMNS = ["cluster", "genre", "tracks", "share_of_cluster", "share_of_genre",
+                     "overall_share", "lift", "rank_by_share", "rank_in_cluster"]  # fmt: skip
+HEATMAP_COLUMNS = ["genre", "cluster", "tracks", "share_of_genre", "share_of_cluster", "lift",
+                   "main_cluster", "genre_order"]  # fmt: skip
+
+
+def top_genres_of(grid: pl.DataFrame, names: dict[int, str], top: int = TOP_GENRES):
+    """The top genres of each cluster by lift, with their share of the cluster."""
+    ranked = grid.filter(pl.col("rank_in_cluster") <= top).sort("cluster", "rank_in_cluster")
+    return named(ranked.select(TOP_GENRE_COLUMNS), names)
+
+
+def genre_heatmap_of(grid: pl.DataFrame, names: dict[int, str]) -> pl.DataFrame:
+    """Every genre x cluster with its lift, genres ordered by main cluster (as labels)."""
+    return named(named(grid.select(HEATMAP_COLUMNS), names), names, "main_cluster")
+
+
+def sizes_of(sizes: pl.DataFrame, grid: pl.DataFrame, names: dict[int, str]) -> pl.DataFrame:
+    """sizes.sql's rows with each cluster's three most common genres (cluster_summary's)."""
+    top = (
+        grid.filter(pl.col("rank_by_share") <= 3)
+        .sort("cluster", "rank_by_share")
+        .group_by("cluster", maintain_order=True)
+        .agg(pl.col("genre").str.join(", ").alias("top_genres"))
+    )
+    columns = ["cluster", "tracks", "share", "top_genres", "distinctive_features"]
+    return named(sizes.join(top, on="cluster", how="left").select(columns), names)
+
+
+def sizes_data(con: duckdb.DuckDBPyConnection, run_id: int, names: Names = None) -> pl.DataFrame:
+    """Each cluster's tracks, share, top genres and distinctive features (cluster_summary's)."""
+    sizes = frame_of(con, "sizes", {"run_id": run_id})
+    return sizes_of(sizes, genre_grid(con, run_id), _names(con, run_id, names))
 
 
 def top_genres_data(
-    con: duckdb.DuckDBPyConnection, run_id: int, top: int = TOP_GENRES
+    con: duckdb.DuckDBPyConnection, run_id: int, top: int = TOP_GENRES, names: Names = None
 ) -> pl.DataFrame:
     """The top genres of each cluster by lift (share of the cluster / share overall), with
     their share of the cluster, from genre_breakdown."""
-    params = {"run_id": run_id, "top": top, "min_tracks": MIN_GENRE_TRACKS}
-    return named(frame_of(con, "top_genres", params), cluster_names(con, run_id))
+    return top_genres_of(genre_grid(con, run_id), _names(con, run_id, names), top)
 
 
-def genre_heatmap_data(con: duckdb.DuckDBPyConnection, run_id: int) -> pl.DataFrame:
+def genre_heatmap_data(
+    con: duckdb.DuckDBPyConnection, run_id: int, names: Names = None
+) -> pl.DataFrame:
     """Every genre x cluster of the run (zeros included) with its lift, genres ordered by main
     cluster (main_cluster: its label)."""
-    names = cluster_names(con, run_id)
-    frame = frame_of(con, "genre_heatmap", {"run_id": run_id})
-    return named(named(frame, names), names, "main_cluster")
+    return genre_heatmap_of(genre_grid(con, run_id), _names(con, run_id, names))
 
 
 def loadings_data(con: duckdb.DuckDBPyConnection, run_id: int) -> pl.DataFrame:
@@ -168,7 +211,10 @@ def distance_map_data(con: duckdb.DuckDBPyConnection, run_id: int) -> pl.DataFra
     return frame_of(con, "model_centroids", {"run_id": run_id})
 
 
-def nominal_features_data(con: duckdb.DuckDBPyConnection, run_id: int) -> pl.DataFrame:
+def nominal_features_data(
+    con: duckdb.DuckDBPyConnection, run_id: int, names: Names = None
+) -> pl.DataFrame:
     """Per cluster, feature (key, mode, time_signature) and value: tracks, share of the
     cluster and share of all the run's tracks, with the value in words (value_label)."""
-    return named(frame_of(con, "nominal_features", {"run_id": run_id}), cluster_names(con, run_id))
+    frame = frame_of(con, "nominal_features", {"run_id": run_id})
+    return named(frame, _names(con, run_id, names))

@@ -3,58 +3,30 @@
 from __future__ import annotations
 
 import altair as alt
-import polars as pl
 
 from spotclust.charts import theme
-
-POSITIVE = "+ higher feature, higher score"
-NEGATIVE = "− higher feature, lower score"
-
-
-def _mark_dropped(frame: pl.DataFrame) -> tuple[pl.DataFrame, list[str], list[str]]:
-    """(frame with row/column labels, features in position order, dropped features)."""
-
-    def label(side: str) -> pl.Expr:
-        feature = pl.col(f"feature_{side}")
-        return pl.when(pl.col(f"in_run_{side}")).then(feature).otherwise(feature + " (dropped)")
-
-    frame = frame.with_columns(
-        label("a").alias("row"),
-        label("b").alias("column"),
-        pl.when(pl.col("in_run_a")).then(pl.lit("yes")).otherwise(pl.lit("no")).alias("used"),
-    )
-    order = (
-        frame.select("row", "position_a").unique().sort("position_a")["row"].to_list()
-        if frame.height
-        else []
-    )
-    dropped = frame.filter(~pl.col("in_run_a"))["feature_a"].unique(maintain_order=True)
-    return frame, order, dropped.to_list()
+from spotclust.charts.authoring import drawing, drawn
+from spotclust.charts.plans import features as plan
+from spotclust.charts.plans.features import NEGATIVE, POSITIVE
 
 
-def correlation_heatmap(data: theme.Data, run_label: str = "this run") -> alt.LayerChart:
-    """Pearson r between every pair of audio features, r printed in each cell.
-
-    data: feature_a, feature_b, r, position_a, position_b, in_run_a, in_run_b
-    (see correlation_data). Features the run did not cluster on are marked "(dropped)".
-    """
-    frame, order, dropped = _mark_dropped(theme.as_frame(data))
-    cell = 640 // max(len(order), 1)
+@drawing("correlations")
+def draw_correlations(v, flags) -> alt.LayerChart:
     red_if_dropped = alt.expr("indexof(datum.label, '(dropped)') >= 0 ? '#b30000' : '#222'")
-    base = alt.Chart(frame).encode(
+    base = alt.Chart(alt.NamedData("correlations")).encode(
         x=alt.X(
             "column:N",
-            sort=order,
+            sort=v.order,
             title="feature",
             axis=alt.Axis(labelAngle=-40, labelColor=red_if_dropped),
         ),
-        y=alt.Y("row:N", sort=order, title="feature", axis=alt.Axis(labelColor=red_if_dropped)),
+        y=alt.Y("row:N", sort=v.order, title="feature", axis=alt.Axis(labelColor=red_if_dropped)),
     )
     tooltip = [
         alt.Tooltip("feature_a:N", title="feature"),
         alt.Tooltip("feature_b:N", title="with"),
         alt.Tooltip("r:Q", title="Pearson r", format=".3f"),
-        alt.Tooltip("used:N", title=f"clustered on in {run_label}"),
+        alt.Tooltip("used:N", title=v.used_title),
         alt.Tooltip("reason:N", title="feature selection"),
     ]
     cells = base.mark_rect().encode(
@@ -75,64 +47,27 @@ def correlation_heatmap(data: theme.Data, run_label: str = "this run") -> alt.La
             tooltip=tooltip,
         )
     )
-    subtitle = [
-        "Pearson r over all clean tracks; red labels: features dropped "
-        f"(not clustered on in {run_label}): {', '.join(dropped) or 'none'}.",
-        "Hover a cell for the reason a feature was kept or dropped.",
-    ]
     return theme.finish(
-        alt.layer(cells, text).properties(
-            width=cell * len(order),
-            height=cell * len(order),
-            title=theme.title("Correlation between audio features", subtitle),
-        )
+        alt.layer(cells, text).properties(width=v.size, height=v.size, title=v.title)
     )
 
 
-def _loading_panels(frame: pl.DataFrame) -> tuple[pl.DataFrame, list[str], list[str], list[str]]:
-    """(frame with direction and panel, features by weight on the first component, panel
-    titles, each component's three largest weights) for pca_loadings_chart."""
-    if not frame.height:
-        return frame, [], [], []
-    first = frame.filter(pl.col("component") == frame["component"].min())
-    order = first.sort(pl.col("loading").abs(), descending=True)["feature"].to_list()
-    frame = frame.with_columns(
-        pl.when(pl.col("loading") >= 0)
-        .then(pl.lit(POSITIVE))
-        .otherwise(pl.lit(NEGATIVE))
-        .alias("direction"),
-        pl.struct("axis", "explained_variance_ratio")
-        .map_elements(
-            lambda s: f"{s['axis']} ({s['explained_variance_ratio']:.1%} of variance)",
-            return_dtype=pl.String,
-        )
-        .alias("panel"),
-    )
-    panels = frame.sort("component")["panel"].unique(maintain_order=True).to_list()
-    meaning = []
-    for axis, rows in frame.sort("component").group_by("axis", maintain_order=True):
-        top = rows.sort(pl.col("loading").abs(), descending=True).head(3)
-        parts = [
-            f"{'+' if v >= 0 else '−'}{f}"
-            for f, v in zip(top["feature"], top["loading"], strict=True)
-        ]
-        meaning.append(f"{axis[0]}: {', '.join(parts)}")
-    return frame, order, panels, meaning
+def correlation_heatmap(data: theme.Data, run_label: str = "this run") -> alt.LayerChart:
+    """Pearson r between every pair of audio features, r printed in each cell.
 
-
-def pca_loadings_chart(data: theme.Data) -> alt.FacetChart:
-    """What each principal component means: the weight of every feature on it.
-
-    data: component, axis, feature, loading, explained_variance_ratio, position
-    (see loadings_data). One panel per component.
+    data: feature_a, feature_b, r, position_a, position_b, in_run_a, in_run_b
+    (see correlation_data). Features the run did not cluster on are marked "(dropped)".
     """
-    frame, order, panels, meaning = _loading_panels(theme.as_frame(data))
-    n_columns = max(1, min(3, len(panels)))
+    return drawn(plan.correlations(data, run_label))
+
+
+@drawing("pca_loadings")
+def draw_pca_loadings(v, flags) -> alt.FacetChart:
     bars = (
-        alt.Chart(frame)
+        alt.Chart(alt.NamedData("loadings"))
         .mark_bar()
         .encode(
-            y=alt.Y("feature:N", sort=order, title=None),
+            y=alt.Y("feature:N", sort=v.order, title=None),
             x=alt.X(
                 "loading:Q",
                 title="loading (no unit, −1 to 1)",
@@ -151,12 +86,16 @@ def pca_loadings_chart(data: theme.Data) -> alt.FacetChart:
                 alt.Tooltip("explained_variance_ratio:Q", title="variance explained", format=".1%"),
             ],
         )
-        .properties(width=min(380, 820 // n_columns - 130), height=alt.Step(24))
+        .properties(width=v.panel_width, height=alt.Step(24))
     )
-    chart = theme.facet_panels(bars, "panel:N", panels, n_columns).properties(
-        title=theme.title(
-            "PCA loadings: what each axis of the map means",
-            ["Largest weights — " + "; ".join(meaning)] if meaning else [],
-        )
-    )
+    chart = theme.facet_panels(bars, "panel:N", v.panels, v.columns).properties(title=v.title)
     return theme.finish(chart)
+
+
+def pca_loadings_chart(data: theme.Data) -> alt.FacetChart:
+    """What each principal component means: the weight of every feature on it.
+
+    data: component, axis, feature, loading, explained_variance_ratio, position
+    (see loadings_data). One panel per component.
+    """
+    return drawn(plan.loadings(data))

@@ -1,7 +1,8 @@
 """Writing a run's charts: one page per chart (or a PNG/SVG image) and index.html. The
 pages of a run share one copy of the Vega, Vega-Lite and vega-embed scripts (one bundle from
 vl-convert), vega-bundle.js beside them, so they render from file:// with no network; a page
-written alone (compare's) inlines it instead.
+written alone (compare's) inlines it instead. A run's pages are filled templates
+(registry.chart_specs): writing them imports no Altair.
 
 The HTML is in templates/ (string.Template). Every value is escaped with html.escape, except
 Markup: the pages' own fragments, the style sheet, and the scripts, which script_json makes
@@ -21,9 +22,8 @@ from importlib import resources
 from pathlib import Path
 from string import Template
 
-import altair as alt
-
-from spotclust.charts.registry import ChartEntry, build_charts, sweep_charts
+from spotclust.charts.registry import ChartEntry, chart_specs, sweep_specs
+from spotclust.charts.spec import vega_lite_version
 from spotclust.errors import ConfigError
 from spotclust.warehouse import default_db_path
 from spotclust.whole_file import write_whole
@@ -65,7 +65,7 @@ def _vega_bundle() -> str:
     """
     import vl_convert
 
-    vl_version = "_".join(alt.SCHEMA_VERSION.split(".")[:2])  # 'v6.4.1' -> 'v6_4'
+    vl_version = _vl_version()
     cache_dir = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "spotclust"
     cached = cache_dir / f"vega-bundle-{vl_version}-vlconvert-{vl_convert.__version__}.js"
     try:
@@ -83,9 +83,14 @@ def _vega_bundle() -> str:
     return bundle
 
 
+def _vl_version() -> str:
+    """vl-convert's name of the templates' Vega-Lite version: 'v6.4.1' -> 'v6_4'."""
+    return "_".join(vega_lite_version().split(".")[:2])
+
+
 def script_json(value) -> Markup:
     """JSON safe inside a <script> element."""
-    text = json.dumps(value, separators=(",", ":"))
+    text = json.dumps(value, separators=(",", ":"), check_circular=False)
     return Markup(text.replace("</", "<\\/").replace("<!--", "<\\!--"))
 
 
@@ -153,11 +158,12 @@ def chart_page(
     bundle: str | None = None,
     back: tuple[str, str] | None = ("index.html", "all charts of run {run_id}"),
 ) -> str:
-    """A complete HTML page for one chart.
+    """A complete HTML page for one chart (its Vega-Lite spec, or an Altair chart).
 
     bundle: the relative URL of the scripts (write_bundle), or None to inline them (a page
     that works alone). back: (href, text) of the link at the top, None for no link.
     """
+    spec = chart if isinstance(chart, dict) else chart.to_dict(validate=False)
     libraries = (
         _fragment("chart_libraries_file.html", src=bundle)
         if bundle is not None
@@ -176,8 +182,7 @@ def chart_page(
         style=Markup(_template_text("style.css")),
         libraries=Markup(libraries),
         nav=Markup(nav),
-        # The unit tests validate every chart's spec; skipping it here saves a second a run.
-        spec=script_json(responsive(chart.to_dict(validate=False))),
+        spec=script_json(responsive(spec)),
         options=script_json(EMBED_OPTIONS),
     )
 
@@ -277,15 +282,20 @@ def index_page(run: dict, pages: Sequence[tuple[ChartEntry, str]], fmt: str = "h
     )
 
 
-def _write_chart(chart, entry: ChartEntry, path: Path, fmt: str, run_id: int) -> None:
+def _write_chart(spec: dict, entry: ChartEntry, path: Path, fmt: str, run_id: int) -> None:
     def write(partial: Path) -> None:
         if fmt == "html":
-            page = chart_page(chart, entry.title, entry.caption, run_id, bundle=BUNDLE)
+            page = chart_page(spec, entry.title, entry.caption, run_id, bundle=BUNDLE)
             partial.write_text(page, encoding="utf-8")
-        elif fmt == "svg":
-            chart.save(str(partial), format="svg")
         else:
-            chart.save(str(partial), format="png", scale_factor=2)
+            import vl_convert
+
+            if fmt == "svg":
+                svg = vl_convert.vegalite_to_svg(spec, vl_version=_vl_version())
+                partial.write_text(svg, encoding="utf-8")
+            else:
+                png = vl_convert.vegalite_to_png(spec, vl_version=_vl_version(), scale=2)
+                partial.write_bytes(png)
 
     write_whole(path, write, "; pass --out")
 
@@ -318,7 +328,7 @@ def save_all(
     """
     if fmt not in FORMATS:
         raise ConfigError(f"--format {fmt}: use one of {', '.join(FORMATS)}")
-    run, charts = build_charts(db, run_id, sweep_id)
+    run, specs = chart_specs(db, run_id, sweep_id)
     out = Path(out_dir) if out_dir is not None else default_folder(db, run["run_id"])
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -327,9 +337,9 @@ def save_all(
     if fmt == "html":
         write_bundle(out)
     pages = []
-    for entry, chart in charts:
+    for entry, spec in specs:
         filename = f"{entry.name}.{fmt}"
-        _write_chart(chart, entry, out / filename, fmt, run["run_id"])
+        _write_chart(spec, entry, out / filename, fmt, run["run_id"])
         pages.append((entry, filename))
     index = out / "index.html"
     page = index_page(run, pages, fmt)
@@ -346,17 +356,17 @@ def refresh_sweep_pages(
     other data than the warehouse holds now."""
     if out_dir is None and not _warehouse_folder(db).is_dir():
         return []  # no page of this warehouse anywhere: no need to open it
-    drawn = sweep_charts(db, sweep_id)
+    drawn = sweep_specs(db, sweep_id)
     if drawn is None:
         return []
-    run, charts = drawn
+    run, specs = drawn
     out = Path(out_dir) if out_dir is not None else default_folder(db, run["run_id"])
     written = []
-    for entry, chart in charts:
+    for entry, spec in specs:
         for fmt in FORMATS:
             if (out / f"{entry.name}.{fmt}").is_file():
                 if fmt == "html":
                     write_bundle(out)  # pages written before the bundle was shared
-                _write_chart(chart, entry, out / f"{entry.name}.{fmt}", fmt, run["run_id"])
+                _write_chart(spec, entry, out / f"{entry.name}.{fmt}", fmt, run["run_id"])
                 written.append(out / f"{entry.name}.{fmt}")
     return written

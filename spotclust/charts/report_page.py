@@ -13,7 +13,6 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
-from spotclust.charts import data
 from spotclust.charts.pages import (
     EMBED_OPTIONS,
     Markup,
@@ -22,9 +21,8 @@ from spotclust.charts.pages import (
     default_folder,
     render,
 )
-from spotclust.charts.registry import CHARTS
+from spotclust.charts.registry import chart_specs
 from spotclust.errors import ConfigError
-from spotclust.warehouse import connection
 from spotclust.whole_file import write_whole
 
 REPORT = "report.html"
@@ -32,16 +30,15 @@ REPORT = "report.html"
 
 def report_charts(db, run_id: int, names: Sequence[str]) -> dict[str, dict]:
     """name -> Vega-Lite spec of each named chart of the run (the latest sweep for the elbow)."""
-    wanted = [entry for entry in CHARTS if entry.name in set(names)]
-    with connection(db, read_only=True) as con:
-        run = data.chart_run(con, run_id)
-        return {e.name: e.build(con, run, None).to_dict(validate=False) for e in wanted}
+    _, specs = chart_specs(db, run_id, names=set(names))
+    return {entry.name: spec for entry, spec in specs}
 
 
 def _script_json(value) -> Markup:
     """JSON safe inside <script>: every '<' as \\u003c, so no data (a genre named
     '<script>...') reads as markup there either."""
-    return Markup(json.dumps(value, separators=(",", ":")).replace("<", "\\u003c"))
+    text = json.dumps(value, separators=(",", ":"), check_circular=False)
+    return Markup(text.replace("<", "\\u003c"))
 
 
 def _escaped(tag: str, text: str) -> str:
@@ -87,10 +84,13 @@ def report_page(run: dict, sections: Sequence, specs: dict[str, dict]) -> str:
 
 
 def write_report(db, run: dict, sections: Sequence, out: str | Path | None = None) -> Path:
-    """Write the report (out: a file, or None for report.html in the run's charts folder)."""
+    """Write the report (out: a file, or None for report.html in the run's charts folder);
+    the charts the sections name and hold no spec for are read here."""
     path = Path(out) if out is not None else default_folder(db, run["run_id"]) / REPORT
-    names = [name for s in sections for name in s.charts]
-    specs = report_charts(db, run["run_id"], names)
+    specs = {name: spec for s in sections for name, spec in s.specs.items()}
+    missing = [name for s in sections for name in s.charts if name not in specs]
+    if missing:
+        specs |= report_charts(db, run["run_id"], missing)
     page = report_page(run, sections, specs)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

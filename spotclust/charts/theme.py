@@ -1,75 +1,30 @@
-"""What every chart shares: sizes, the cluster labels and colours, titles and the finishing
-(fonts and spacing), so that a cluster looks the same on every page of a run."""
+"""What every chart shares, on the Altair side: the cluster colour channel, the diverging
+scale, titles, facets and the finishing (fonts and spacing). The values themselves (sizes,
+labels, palette) are in common.py, which pages use without Altair."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 import altair as alt
-import polars as pl
 
-WIDTH = 900  # plot width of single charts: with axis labels and a legend, fits 1280 px
-FONT = "system-ui, -apple-system, Segoe UI, Helvetica, Arial, sans-serif"
-
-Data = pl.DataFrame | Sequence[dict]
-
-
-def as_frame(data: Data) -> pl.DataFrame:
-    """Chart functions take a polars frame or a list of dicts (rows)."""
-    return data if isinstance(data, pl.DataFrame) else pl.DataFrame(list(data))
-
-
-def cluster_label(cluster: int, name: str | None = None) -> str:
-    """The label every chart uses for a cluster: its number, then its short name when it has
-    one ('2 · energetic, loud (metal)'), else 'cluster 2'; 'cluster 0' is the largest."""
-    return f"{cluster} · {name}" if name else f"cluster {cluster}"
-
-
-def cluster_number(label: str) -> int:
-    """The cluster's number in a label from cluster_label (its first integer)."""
-    return int(re.search(r"\d+", str(label)).group())
-
-
-def cluster_domain(data: Data, field: str = "cluster") -> list[str]:
-    """The cluster labels found in data, in cluster order (0, 1, ..., 10, not 0, 1, 10, 2)."""
-    frame = as_frame(data)
-    if frame.height == 0 or field not in frame.columns:
-        return []
-    return sorted(set(frame[field].to_list()), key=cluster_number)
-
-
-# One categorical palette for every page, readable with red-green colour blindness up to
-# k = 12 (tests/test_palette.py): Okabe & Ito's seven colours (2008), a dark grey in place of
-# their black (the PCA map draws its centroids in black), then four of Paul Tol's (indigo,
-# purple and red of his "bright" and "muted" sets, sand). Cluster i always has colour i.
-PALETTE = (
-    "#E69F00",  # orange
-    "#56B4E9",  # sky blue
-    "#009E73",  # bluish green
-    "#F0E442",  # yellow
-    "#0072B2",  # blue
-    "#D55E00",  # vermillion
-    "#CC79A7",  # reddish purple
-    "#444444",  # dark grey
-    "#332288",  # indigo
-    "#AA3377",  # purple
-    "#EE6677",  # red
-    "#DDCC77",  # sand
+from spotclust.charts import common
+from spotclust.charts.common import (  # noqa: F401  (the names charts and tests use)
+    ABOVE,
+    BELOW,
+    DIVERGING,
+    FONT,
+    OTHER,
+    PALETTE,
+    WIDTH,
+    Data,
+    as_frame,
+    cluster_colour,
+    cluster_colours,
+    cluster_domain,
+    cluster_label,
+    cluster_number,
 )
-OTHER = "#999999"  # a 13th cluster and beyond: grey (k > 12 outruns any readable palette)
-
-# One diverging scheme, one meaning on every page: red = above (more than average, positive),
-# blue = below. Vega's "redblue" runs red to blue, hence reversed.
-DIVERGING = {"scheme": "redblue", "reverse": True}
-ABOVE, BELOW = "#b2182b", "#2166ac"  # its two ends, for marks coloured by sign
-
-
-def cluster_colour(i: int, k: int) -> str:
-    """The colour of cluster i (0-based) of a run with k clusters: the same on every page."""
-    if not 0 <= i < k:
-        raise ValueError(f"no cluster {i} in a run of {k}")
-    return PALETTE[i] if i < len(PALETTE) else OTHER
 
 
 def cluster_color(
@@ -77,12 +32,17 @@ def cluster_color(
 ) -> alt.Color:
     """The same colour for the same cluster in every chart of a run (domain = all clusters);
     symbol: the legend's symbol, matching the marks (squares for bars, rects and bins)."""
-    k = max((cluster_number(c) for c in clusters), default=-1) + 1
+    return colour_by_cluster(list(clusters), cluster_colours(clusters), title, legend, symbol)
+
+
+def colour_by_cluster(
+    domain, colours, title: str = "cluster", legend: bool | None = True, symbol="square"
+) -> alt.Color:
+    """cluster_color with its domain (every cluster's label) and range (their colours) given:
+    a drawing's values (plans: common.cluster_colours)."""
     return alt.Color(
         "cluster:N",
-        scale=alt.Scale(
-            domain=list(clusters), range=[cluster_colour(cluster_number(c), k) for c in clusters]
-        ),
+        scale=alt.Scale(domain=domain, range=colours),
         legend=alt.Legend(title=title, orient="right", symbolType=symbol) if legend else None,
     )
 
@@ -93,8 +53,7 @@ def diverging_scale(limit: float, clamp: bool = True) -> alt.Scale:
 
 
 def title(text: str, subtitle: str | Sequence[str] = ()) -> alt.TitleParams:
-    lines = [subtitle] if isinstance(subtitle, str) else list(subtitle)
-    return alt.TitleParams(text=text, subtitle=lines, anchor="start", offset=12)
+    return alt.TitleParams(**common.title(text, subtitle))
 
 
 def finish(chart):
@@ -109,7 +68,7 @@ def finish(chart):
     )
 
 
-def facet_panels(chart: alt.Chart, field: str, order: Sequence[str], columns: int):
+def facet_panels(chart: alt.Chart, field: str, order, columns):
     """One panel per value of field, in order, under a bold header."""
     return chart.facet(
         facet=alt.Facet(

@@ -10,7 +10,7 @@ import sys
 
 import click
 
-from spotclust import CommittedError, SpotclustError, __version__
+from spotclust import CommittedError, SpotclustError
 from spotclust.cli import data, maintenance, manage, report, results, runs
 from spotclust.cli.options import FailedAfterCommit
 from spotclust.output import terminal_text
@@ -51,7 +51,7 @@ class SpotclustGroup(click.Group):
 
 
 @click.group(cls=SpotclustGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="spotclust")
+@click.version_option(package_name="spotclust", prog_name="spotclust")  # looked up when asked
 def cli():
     """Cluster music tracks by their audio features, with everything in a DuckDB warehouse."""
 

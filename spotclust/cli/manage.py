@@ -33,11 +33,11 @@ def _db(db):
 @db_option
 def list_runs(fmt, db):
     """List every run: run_id, status, k, features, silhouette, rows used, created."""
-    frame = spotclust.list_runs(_db(db))
-    if frame.is_empty() and fmt == "table":
+    columns, rows = spotclust.run_rows(_db(db))
+    if not rows and fmt == "table":
         echo("no clustering runs yet: run `spotclust cluster`")
         return
-    echo(render(frame.columns, frame.rows(), fmt))
+    echo(render(columns, rows, fmt))
 
 
 @runs.command()

@@ -10,6 +10,7 @@ from contextlib import contextmanager
 
 import click
 
+import spotclust
 from spotclust import SpotclustError
 from spotclust.output import FORMATS, terminal_text, terminal_width
 
@@ -113,6 +114,55 @@ def model_options(command):
     return command
 
 
+ENGINE_OPTIONS = [
+    click.option(
+        "--engine",
+        type=click.Choice(["local", "spark"]),
+        default="local",
+        show_default=True,
+        help="Where to fit: local (this process) or spark (Apache Spark's MLlib).",
+    ),
+    click.option(
+        "--spark-master",
+        default=None,
+        metavar="URL",
+        help="Spark's master: local[*], local[N], spark://HOST:7077, k8s://https://HOST:PORT "
+        "or yarn [env SPOTCLUST_SPARK_MASTER; default local[*]].",
+    ),
+    click.option(
+        "--spark-conf",
+        multiple=True,
+        metavar="KEY=VALUE",
+        help="A Spark setting, e.g. spark.driver.memory=4g (repeatable).",
+    ),
+    click.option(
+        "--spark-stage",
+        type=click.Path(file_okay=False),
+        default=None,
+        metavar="DIR",
+        help="Where rows pass to Spark and back as Parquet: on a cluster, storage every "
+        "executor reads [default: <warehouse>.spark-stage beside the warehouse].",
+    ),
+]
+
+
+def engine_options(command):
+    """--engine and Spark's options, for the commands that fit (cluster, sweep, run)."""
+    for option in reversed(ENGINE_OPTIONS):
+        command = option(command)
+    return command
+
+
+def engine_choice(options: dict):
+    """The engine options taken out of a command's options -> the API's spotclust.Engine."""
+    return spotclust.Engine(
+        options.pop("engine"),
+        options.pop("spark_master"),
+        options.pop("spark_conf"),
+        options.pop("spark_stage"),
+    )
+
+
 def config_options(features, no_pca, pca_components, **options) -> dict:
     """The model options as the API's keyword arguments (ClusterConfig fields)."""
     names = tuple(f.strip() for f in features.split(",") if f.strip()) if features else None
@@ -191,7 +241,8 @@ def guess_type(value: str):
 @contextmanager
 def progress(quiet: bool, total: int, label: str, eta: bool = False):
     """A per-stage progress display on a terminal; silent in pipes, CI and with --quiet.
-    eta: steps alike enough to count (a sweep's k) and the time left estimated from them."""
+    eta: steps alike enough to count (a sweep's k, each reported as it is done) and the time
+    left estimated from them."""
     if quiet or not sys.stderr.isatty():
         yield lambda name: None
         return
@@ -215,12 +266,9 @@ def progress(quiet: bool, total: int, label: str, eta: bool = False):
         transient=True,
     ) as bar:
         task = bar.add_task(label, total=total)
-        started = []
 
         def advance(name) -> None:
             bar.update(task, description=f"{label}: {name}")
-            if started or not eta:  # counted for the ETA: a step is done when the next starts
-                bar.advance(task)
-            started.append(name)
+            bar.advance(task)
 
         yield advance

@@ -15,6 +15,8 @@ from spotclust.cli.options import (
     config_options,
     db_option,
     echo,
+    engine_choice,
+    engine_options,
     hint,
     model_options,
     progress,
@@ -35,15 +37,17 @@ from spotclust.output import render
 )
 @charts_options
 @model_options
+@engine_options
 @db_option
 def cluster(k, repeat_run, no_charts, charts_dir, quiet, db, **options):
     """Cluster the clean tracks into K groups and write the run to the warehouse."""
     check = None
+    engine = engine_choice(options)
     with progress(quiet, total=len(spotclust.STAGES), label="cluster") as on_stage:
         if repeat_run is not None:  # the recorded config replaces the model options
-            result, check = spotclust.repeat(repeat_run, db, on_stage)
+            result, check = spotclust.repeat(repeat_run, db, on_stage, engine)
         else:
-            result = spotclust.cluster(k, db, on_stage, **config_options(**options))
+            result = spotclust.cluster(k, db, on_stage, engine, **config_options(**options))
     committed = f"run {result.run_id}"
     with after_commit(committed, "the result not printed"):
         _print_run(result, db)
@@ -60,6 +64,17 @@ def cluster(k, repeat_run, no_charts, charts_dir, quiet, db, **options):
         with after_commit(committed, "report not written"):
             out = None if charts_dir is None else os.path.join(charts_dir, "report.html")
             echo(f"Report: open {spotclust.report(result.run_id, out, db)}")
+
+
+def _spark_line(m: dict) -> str:
+    """Where a Spark run ran, and Spark's own silhouette, which measures something else."""
+    reference = m.get("silhouette_reference_rows")
+    sample = f"; the silhouette above: of a {reference}-row sample" if reference else ""
+    return (
+        f"fitted by Spark {m['engine_version']} on {m['engine_master']} ({m['kmeans_init']}, "
+        f"{m['iterations']} iterations){sample}; Spark's own silhouette (squared Euclidean "
+        f"distances, not comparable with the one above): {m['engine_silhouette']:.4f}"
+    )
 
 
 def _genre_agreement(m: dict) -> str:
@@ -89,6 +104,8 @@ def _print_run(result, db) -> None:
         f"Davies-Bouldin {m['davies_bouldin']:.3f}, "
         f"{_genre_agreement(m)}, {result.timings['total']:.1f} s"
     )
+    if m.get("engine") == "spark":
+        say(_spark_line(m))
     query = (
         f"SELECT * FROM cluster_summary WHERE run_id = {result.run_id}"
         if m["adjusted_rand"] is None
@@ -124,6 +141,7 @@ def _print_run(result, db) -> None:
 )
 @charts_options
 @model_options
+@engine_options
 @db_option
 def sweep(k_range, no_silhouette, stability_pairs, gap, gap_refs, no_charts, charts_dir, quiet, db,
           **options):  # fmt: skip
@@ -144,14 +162,17 @@ def sweep(k_range, no_silhouette, stability_pairs, gap, gap_refs, no_charts, cha
 
 def _swept(k_range, quiet, db, options, score_silhouette, stability_pairs, gap_refs):
     """The sweep, with its progress display (an ETA over the k), printed -> SweepResult."""
+    options = dict(options)  # run passes the same options on to cluster
+    engine = engine_choice(options)
     with progress(quiet, len(spotclust.parse_k_range(k_range)), "sweep", eta=True) as on_k:
         result = spotclust.sweep(
             k_range,
             db,
-            on_k=lambda k: on_k(f"k={k}"),
+            on_k=lambda k: on_k(f"k={k} fitted"),
             score_silhouette=score_silhouette,
             stability_pairs=stability_pairs,
             gap_refs=gap_refs,
+            engine=engine,
             **config_options(**options),
         )
     with after_commit(f"sweep {result.sweep_id}", "the result not printed"):
@@ -221,6 +242,7 @@ def _print_sweep(result) -> None:
 )
 @charts_options
 @model_options
+@engine_options
 @db_option
 @click.pass_context
 def run_all(ctx, path, k, k_range, sweep_silhouette, stability_pairs, quiet, db, **options):
@@ -229,10 +251,13 @@ def run_all(ctx, path, k, k_range, sweep_silhouette, stability_pairs, quiet, db,
 
     The same as `ingest`, `sweep` and `cluster` one after another, in one process.
     """
+    from spotclust import preload
     from spotclust.cli.data import ingest
 
     no_charts, charts_dir = options.pop("no_charts"), options.pop("charts_dir")
+    loading = preload.start()  # the model and chart stack, while DuckDB ingests
     ctx.invoke(ingest, path=path, db=db)
+    loading.join()
     with after_commit("the ingest", "the analysis not finished"):
         if k_range.lower() != "none":
             swept = _swept(k_range, quiet, db, options, sweep_silhouette, stability_pairs, 0)

@@ -9,17 +9,24 @@ from pathlib import Path
 import duckdb
 
 from spotclust.errors import InputFileError
+from spotclust.files.dialect import CsvLayout
 from spotclust.files.shapes import CONVERSIONS, UNIT_FEATURES, Mapping
 from spotclust.warehouse import quote_identifier, read_sql
 
 
-def prepare(con: duckdb.DuckDBPyConnection, path: Path, fmt: str) -> list[str]:
+def prepare(
+    con: duckdb.DuckDBPyConnection, path: Path, fmt: str, layout: CsvLayout | None = None
+) -> list[str]:
     """The conversion macros, and the file as text rows numbered in file order (temporary
     view source_rows); returns the file's headers. The path reaches DuckDB as a value of
-    its reader, never inside SQL text."""
+    its reader, never inside SQL text. layout: the CSV's, sniffed already (read as it says,
+    without sniffing the file again)."""
     con.execute(read_sql("conversions.sql"))
     if fmt == "parquet":
         relation = con.read_parquet(str(path))
+    elif layout is not None:
+        call, params = layout.reader()
+        relation = con.sql(f"SELECT * FROM {call}", params=params)
     else:  # decompress by content, not by name (DuckDB would guess from the extension)
         compression = "gzip" if fmt == "csv.gz" else "none"
         relation = con.read_csv(

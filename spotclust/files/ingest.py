@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import re
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
@@ -21,6 +22,8 @@ from spotclust.files.convert import (
     select_canonical,
     unit_scales,
 )
+from spotclust.files.dialect import CsvLayout, sniff, sniff_start
+from spotclust.files.load import COLUMN_TYPES, READ_TYPES, in_scan_order, load_complete
 from spotclust.files.shapes import Mapping, choose_mapping, shapes
 from spotclust.files.source_file import (
     blank_tail,
@@ -29,41 +32,9 @@ from spotclust.files.source_file import (
     sha256_of,
     without_blank_tail,
 )
-from spotclust.warehouse import quote_identifier
 from spotclust.warehouse.damage import refuse_damaged
-from spotclust.warehouse.errors import explain_load_error, explain_write_error, type_words
+from spotclust.warehouse.errors import explain_load_error, explain_write_error
 
-# The Spotify Tracks columns and their types (as the tracks table has them), in file order.
-COLUMN_TYPES: dict[str, str] = {
-    "track_id": "VARCHAR",
-    "artists": "VARCHAR",
-    "album_name": "VARCHAR",
-    "track_name": "VARCHAR",
-    "popularity": "INTEGER",
-    "duration_ms": "BIGINT",
-    "explicit": "BOOLEAN",
-    "danceability": "DOUBLE",
-    "energy": "DOUBLE",
-    "key": "INTEGER",
-    "loudness": "DOUBLE",
-    "mode": "INTEGER",
-    "speechiness": "DOUBLE",
-    "acousticness": "DOUBLE",
-    "instrumentalness": "DOUBLE",
-    "liveness": "DOUBLE",
-    "valence": "DOUBLE",
-    "tempo": "DOUBLE",
-    "time_signature": "INTEGER",
-    "track_genre": "VARCHAR",
-}
-# The types the complete shipped shape is read as: the whole-number columns as DOUBLE, so
-# that a value such as 1.5 reaches the row checks as it is and cleaning sets its row aside.
-# Read as INTEGER, DuckDB would round it on the way in: '1.5' and '2.5' in a CSV become 2
-# and 3, and 1.5 and 2.5 in a Parquet file 2 and 2 (sql/tables.sql keeps them DOUBLE).
-READ_TYPES: dict[str, str] = {
-    column: "DOUBLE" if sql_type in ("INTEGER", "BIGINT") else sql_type
-    for column, sql_type in COLUMN_TYPES.items()
-}
 _REPEATED = re.compile(r"(.+)_\d+")
 
 
@@ -126,12 +97,90 @@ def _ingest(path: Path, fmt: str, db, column_map, label_column, read: Path, name
     started = datetime.now(UTC)
     t0 = time.perf_counter()
     sha256 = sha256_of(path)
-
-    with duckdb.connect() as scratch:  # the file is read and checked before the warehouse
-        plan = _plan(scratch, path, fmt, column_map, label_column, read)
-
+    target = Path(db) if db is not None else warehouse.default_db_path()
+    plan = None
+    first = fmt == "csv.gz" and read == path and not target.exists()
+    if first and not column_map and not label_column:  # maybe the shipped shape, new
+        with duckdb.connect() as scratch, ThreadPoolExecutor(max_workers=1) as pool:
+            if (guess := _guess(scratch, path)) is not None:
+                exact = pool.submit(_whole_plan, scratch.cursor(), path, fmt)
+                written = _overlapped(path, fmt, db, guess, exact, (sha256, started, name, t0))
+                if written is not None:
+                    return written
+                plan = exact.result()  # it reads the file otherwise: the normal path's
+    if plan is None:
+        plan = _scratch_plan(path, fmt, column_map, label_column, read)
     if (same := _already_ingested(db, sha256, plan)) is not None:
         return _result(path, plan, *same, t0, unchanged=True)
+    return _write(path, fmt, db, plan, sha256, started, name, t0)
+
+
+def _scratch_plan(path: Path, fmt: str, column_map, label_column, read: Path) -> _Plan:
+    with duckdb.connect() as scratch:  # the file is read and checked before the warehouse
+        return _plan(scratch, path, fmt, column_map, label_column, read)
+
+
+def _whole_plan(cursor, path: Path, fmt: str) -> _Plan:
+    """The plan of the whole file, on a cursor of its own (in another thread)."""
+    with cursor:
+        return _plan(cursor, path, fmt, None, None, path)
+
+
+def _guess(con, path: Path) -> _Plan | None:
+    """The plan of a .csv.gz of the complete shipped shape, from the start of the file alone
+    (dialect.sniff_start); None for any other file, or when the start cannot tell."""
+    layout = sniff_start(con, path)
+    if layout is None:
+        return None
+    try:
+        _check_repeated(path, layout.headers)
+        mapping = choose_mapping(str(path), layout.headers)
+    except InputFileError:
+        return None
+    return _Plan(mapping, True, {}, path, "csv.gz", layout) if _strict(mapping) else None
+
+
+class _Unconfirmed(Exception):
+    """The plan made from the whole file is not the one guessed from its start."""
+
+
+def _overlapped(
+    path: Path, fmt: str, db, guess: _Plan, exact: Future, record
+) -> IngestResult | None:
+    """Write the file as guess plans it while exact, the plan made from the whole file, is
+    worked out on the other core: the sniffer decompresses the whole gzip, which takes as
+    long as reading it. Committed only if exact reads the file the same way, so the result
+    is the normal path's; its errors come first, as when it runs before the warehouse is
+    touched. None (nothing written) when it reads the file otherwise."""
+
+    def confirm() -> None:  # inside the transaction, before the commit
+        if not _same_load(exact.result(), guess):
+            raise _Unconfirmed
+
+    try:
+        return _write(path, fmt, db, guess, *record, confirm=confirm)
+    except _Unconfirmed:
+        return None
+    except Exception:
+        if exact.exception() is not None:
+            raise exact.exception() from None
+        if not _same_load(exact.result(), guess):
+            return None  # the error was the guess's: the normal path decides
+        raise
+
+
+def _same_load(plan: _Plan, guess: _Plan) -> bool:
+    """plan reads the file into raw_tracks exactly as guess does."""
+    return (
+        plan.strict
+        and plan.mapping == guess.mapping
+        and plan.layout.reader(READ_TYPES) == guess.layout.reader(READ_TYPES)
+    )
+
+
+def _write(path, fmt, db, plan: _Plan, sha256, started, name, t0, confirm=None) -> IngestResult:
+    """Replace the warehouse's data with the file's rows as plan reads them, in one
+    transaction; confirm() is called before its commit."""
     target = Path(db) if db is not None else warehouse.default_db_path()
     fresh = not target.exists()  # a failed first ingest must not leave an empty warehouse
     made = _missing_folders(target.parent)  # ... nor the folders made for it
@@ -140,6 +189,8 @@ def _ingest(path: Path, fmt: str, db, column_map, label_column, read: Path, name
     try:
         with warehouse.atomic(con) as commit:
             ingest_id, rows, summary = _replace_data(con, path, fmt, plan, sha256, started, name)
+            if confirm is not None:
+                confirm()
             commit.what = f"ingest {ingest_id} ({rows} rows)"
         done = True
     except duckdb.OutOfMemoryException:
@@ -147,7 +198,7 @@ def _ingest(path: Path, fmt: str, db, column_map, label_column, read: Path, name
     except duckdb.Error as exc:
         if problem := explain_write_error(target, str(exc)):
             raise WarehouseError(problem) from exc  # the warehouse's fault, not the file's
-        raise InputFileError(explain_load_error(path, str(exc), read)) from exc
+        raise InputFileError(explain_load_error(path, str(exc), plan.read)) from exc
     finally:
         con.close()
         if fresh and not done:
@@ -224,32 +275,43 @@ class _Plan:
     scales: dict[str, float]  # divisor of each 0..1 feature (100: published on 0..100)
     read: Path  # the file DuckDB reads: the one given, or a copy without its blank tail
     read_fmt: str  # ... and its format (a copy is plain CSV)
+    layout: CsvLayout | None = None  # a CSV's, sniffed once: later reads do not sniff
 
 
 def _plan(con, path: Path, fmt: str, column_map, label_column, read: Path) -> _Plan:
     """The file's shape and mapping, and, for any but the complete shipped shape, every
     value checked (a scan of the file in memory, before the warehouse is touched)."""
     read_fmt = fmt if read == path else detect_format(read)
+    layout = None
     try:
-        headers = prepare(con, read, read_fmt)
+        if read_fmt == "parquet":  # its schema is in its footer: nothing to sniff
+            headers = prepare(con, read, read_fmt)
+        else:  # the headers, without yet reading the file as text rows
+            layout = sniff(con, read, read_fmt)
+            headers = list(layout.headers)
     except duckdb.Error as exc:
         raise InputFileError(explain_load_error(path, str(exc), read)) from exc
     _check_repeated(path, headers)
     mapping = choose_mapping(str(path), headers, column_map, label_column)
-    strict = (
+    if _strict(mapping) and not column_map and not label_column:
+        return _Plan(mapping, True, {}, read, read_fmt, layout)
+    try:
+        if layout is not None:
+            prepare(con, read, read_fmt, layout)
+        check_values(con, str(path), mapping, fractions=True)
+        scales = unit_scales(con, str(path), mapping)
+        return _Plan(mapping, False, scales, read, read_fmt, layout)
+    except duckdb.Error as exc:
+        raise InputFileError(explain_load_error(path, str(exc), read)) from exc
+
+
+def _strict(mapping: Mapping) -> bool:
+    """The complete shipped shape, every column under its own name."""
+    return (
         mapping.shape == "spotify_tracks"
         and len(mapping.columns) == len(COLUMN_TYPES)
         and not mapping.ignored
-        and not column_map
-        and not label_column
     )
-    if strict:
-        return _Plan(mapping, True, {}, read, read_fmt)
-    try:
-        check_values(con, str(path), mapping, fractions=True)
-        return _Plan(mapping, False, unit_scales(con, str(path), mapping), read, read_fmt)
-    except duckdb.Error as exc:
-        raise InputFileError(explain_load_error(path, str(exc), read)) from exc
 
 
 def _check_repeated(path: Path, headers: list[str]) -> None:
@@ -272,14 +334,17 @@ def _replace_data(con, path: Path, fmt: str, plan: _Plan, sha256: str, started: 
     ingest_id = con.execute("SELECT nextval('ingest_id_seq')").fetchone()[0]
     con.execute("DELETE FROM raw_tracks")
     if plan.strict:
-        _load(con, plan.read, plan.read_fmt, plan.mapping.index_column, ingest_id)
+        index = plan.mapping.index_column
+        load_complete(con, plan.read, plan.read_fmt, plan.layout, index, ingest_id)
     else:
-        prepare(con, plan.read, plan.read_fmt)
+        prepare(con, plan.read, plan.read_fmt, plan.layout)
         sql, params = select_canonical(plan.mapping, plan.scales, fractions=True)
-        con.execute(
-            f"INSERT INTO raw_tracks BY NAME SELECT *, $ingest_id AS ingest_id FROM ({sql})",
-            {**params, "ingest_id": ingest_id},
-        )
+        # source_rows numbers the rows by a window over the file
+        with in_scan_order(con, ordered=plan.read_fmt != "parquet"):
+            con.execute(
+                f"INSERT INTO raw_tracks BY NAME SELECT *, $ingest_id AS ingest_id FROM ({sql})",
+                {**params, "ingest_id": ingest_id},
+            )
     rows = con.execute("SELECT count(*) FROM raw_tracks").fetchone()[0]
     if rows == 0:
         raise InputFileError(f"{path} has a header but no data rows: add rows and retry")
@@ -327,67 +392,3 @@ def _missing_folders(folder: Path) -> list[Path]:
         missing.append(folder)
         folder = folder.parent
     return missing
-
-
-def _typed_reader(fmt: str) -> str:
-    """The DuckDB table function reading the complete shipped shape typed (path bound to
-    $path, the column types to $types)."""
-    if fmt == "parquet":
-        return "read_parquet($path)"
-    # Decompress by content, not by name: DuckDB would guess from the extension alone.
-    compression = "gzip" if fmt == "csv.gz" else "none"
-    options = (
-        f"header = true, delim = ',', quote = '\"', escape = '\"', compression = '{compression}'"
-    )
-    return f"read_csv($path, {options}, types = $types)"
-
-
-def _load(con, path: Path, fmt: str, index_column: str | None, ingest_id: int) -> None:
-    # Parquet columns keep their own types, so cast them by name (errors become NULL here
-    # and are reported by _check_parquet_types); CSV columns are typed by read_csv itself.
-    # Both read READ_TYPES: whole numbers as DOUBLE, never rounded (cleaning checks them).
-    casts = ", ".join(
-        f'TRY_CAST("{c}" AS {t}) AS "{c}"' if fmt == "parquet" else f'"{c}"'
-        for c, t in READ_TYPES.items()
-    )
-    index = (
-        f"TRY_CAST({quote_identifier(index_column)} AS BIGINT)" if index_column else "NULL::BIGINT"
-    )
-    params = {"path": str(path), "ingest_id": ingest_id}
-    if fmt != "parquet":
-        params["types"] = READ_TYPES
-    if fmt == "parquet":  # the reader numbers rows itself: no window (19 s -> 11 s at 10M)
-        row_number, reader = "file_row_number + 1", "read_parquet($path, file_row_number = true)"
-    else:  # row_number() over the scan follows file order (DuckDB preserves insertion order)
-        row_number, reader = "row_number() OVER ()", _typed_reader(fmt)
-    con.execute(
-        f"""
-        INSERT INTO raw_tracks BY NAME
-        SELECT {row_number} AS row_number, {index} AS source_index, {casts},
-               $ingest_id AS ingest_id
-        FROM {reader}
-        """,
-        params,
-    )
-    if fmt == "parquet":
-        _check_parquet_types(con, path, casts_from=_typed_reader(fmt))
-
-
-def _check_parquet_types(con, path: Path, casts_from: str) -> None:
-    """A Parquet value that cannot become the column's type is an error, as in a CSV."""
-    for column, sql_type in READ_TYPES.items():
-        bad = con.execute(
-            f"""
-            SELECT row_number, value FROM (
-                SELECT row_number() OVER () AS row_number, "{column}"::VARCHAR AS value,
-                       TRY_CAST("{column}" AS {sql_type}) AS typed
-                FROM {casts_from}
-            ) WHERE value IS NOT NULL AND typed IS NULL LIMIT 1
-            """,
-            {"path": str(path)},
-        ).fetchone()
-        if bad:
-            raise InputFileError(
-                f"{path}: row {bad[0]}, column {column}: {bad[1]!r} is not "
-                f"{type_words(sql_type)}: fix the value or remove the row"
-            )

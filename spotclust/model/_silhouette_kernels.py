@@ -1,11 +1,7 @@
-"""The compiled kernels of the exact silhouette (numba, run on every core), and the method.
-
-model/silhouette.py prepares the points, plans the work and calls these.
-
-``sklearn.metrics.silhouette_score`` builds the distance matrix chunk by chunk and
-takes about two minutes for 114,000 two-dimensional points on two cores. The
-results here agree with it to about 1e-12 (it works out distances with the
-dot-product shortcut, which is a little less exact than this module).
+"""The compiled kernels of the exact silhouette (numba, run on every core), and the method;
+model/silhouette.py prepares the points, plans the work and calls these. The results agree
+with ``sklearn.metrics.silhouette_score`` to about 1e-12 (its dot-product shortcut for
+distances is a little less exact).
 
 Method
 ------
@@ -83,21 +79,17 @@ skips what provably cannot matter.
    once and use FMA. There are no approximate-sqrt or reciprocal flags. Sums
    taken in a different order differ by a few ulp.
 
-``sampled_silhouette`` takes m points at random. For each one it works out the
-exact s(i) against all n points, with the same candidates and square roots, so
-the mean is an unbiased estimate of the full silhouette score.
+4. Repeated points (a track listed under several genres) have the same s(i): each
+   distinct (point, label) pair is worked out once, weighted by how many samples it
+   stands for (sums add ``w_j * d(i, j)``; sizes and bounds count samples). The
+   notebook's 112,419 rows are 85,736 distinct points: 0.58 of the pairs.
 
-Timings (warm, best of 5, two cores with AVX-512, 112,863 2-D PCA points,
-k-means labels): for k = 2 / 4 / 8 / 12, 2.3 / 1.9 / 1.2 / 0.8 s. The plain
-symmetric kernel with the IEEE sqrt took 3.4 s for each.
+``sampled_silhouette`` works out the exact s(i) of m random points against all n (the
+same candidates and square roots): its mean is an unbiased estimate of the score.
 
-Why numba
----------
-numba is the usual way to compile numeric kernels in scientific Python. It
-ships binary wheels (llvmlite bundles LLVM) for CPython 3.11+, so installing
-needs no C compiler. With ``cache=True`` it compiles each kernel once, on first
-use, and keeps the result on disk. The NumPy versions of this were either
-quadratic in memory or about 40 times slower.
+Why numba: the usual way to compile numeric kernels in scientific Python; binary wheels (no
+C compiler needed); compiled kernels kept on disk (``make install`` compiles them:
+model/compile_kernels.py). NumPy versions were quadratic in memory or ~40x slower.
 """
 
 from __future__ import annotations
@@ -132,32 +124,34 @@ def _sqrt(q):
 
 
 @njit(cache=_CACHE, fastmath=_FASTMATH, error_model="numpy", inline="always")
-def _sum_2d(x, y, xi, yi, exact):
-    """Sum of distances from (xi, yi) to the points (x, y); IEEE sqrt if ``exact``."""
+def _sum_2d(x, y, w, xi, yi, exact):
+    """Sum of distances from (xi, yi) to the points (x, y), each counted w times; IEEE
+    sqrt if ``exact``."""
     s = 0.0
     if exact:
         for jj in range(x.shape[0]):
             dx = x[jj] - xi
             dy = y[jj] - yi
-            s += np.sqrt(dx * dx + dy * dy)
+            s += w[jj] * np.sqrt(dx * dx + dy * dy)
     else:
         for jj in range(x.shape[0]):
             dx = x[jj] - xi
             dy = y[jj] - yi
-            s += _sqrt(dx * dx + dy * dy)
+            s += w[jj] * _sqrt(dx * dx + dy * dy)
     return s
 
 
 @njit(cache=_CACHE, fastmath=_FASTMATH, error_model="numpy", inline="always")
-def _sum_col_2d(x, y, col, xi, yi):
-    """Like _sum_2d (fast sqrt), also adding each distance to col."""
+def _sum_col_2d(x, y, w, col, xi, yi, wi):
+    """Like _sum_2d (fast sqrt), also adding each distance, counted wi times (the weight
+    of (xi, yi)), to col."""
     s = 0.0
     for jj in range(x.shape[0]):
         dx = x[jj] - xi
         dy = y[jj] - yi
         d = _sqrt(dx * dx + dy * dy)
-        s += d
-        col[jj] += d
+        s += w[jj] * d
+        col[jj] += wi * d
     return s
 
 
@@ -179,29 +173,29 @@ def _squares_nd(cc, jb, je, ci, t):
 
 
 @njit(cache=_CACHE, fastmath=_FASTMATH, error_model="numpy", inline="always")
-def _sum_nd(t, exact):
+def _sum_nd(t, w, exact):
     s = 0.0
     if exact:
         for jj in range(t.shape[0]):
-            s += np.sqrt(t[jj])
+            s += w[jj] * np.sqrt(t[jj])
     else:
         for jj in range(t.shape[0]):
-            s += _sqrt(t[jj])
+            s += w[jj] * _sqrt(t[jj])
     return s
 
 
 @njit(cache=_CACHE, fastmath=_FASTMATH, error_model="numpy", inline="always")
-def _sum_col_nd(t, col):
+def _sum_col_nd(t, w, col, wi):
     s = 0.0
     for jj in range(t.shape[0]):
         d = _sqrt(t[jj])
-        s += d
-        col[jj] += d
+        s += w[jj] * d
+        col[jj] += wi * d
     return s
 
 
 @njit(parallel=True, cache=_CACHE, fastmath=_FASTMATH, error_model="numpy")
-def _tile_sums(coords, pool, tiles, thread_ptr, thread_tiles, k, tile):
+def _tile_sums(coords, weights, pool, tiles, thread_ptr, thread_tiles, k, tile):
     """Distance sums over planned tiles; returns S (k, n) (zero where nothing was planned).
 
     Tile ``(r0, r1, c0, c1, row_to, col_to, diag, use_col)``: the rows are the points
@@ -217,6 +211,7 @@ def _tile_sums(coords, pool, tiles, thread_ptr, thread_tiles, k, tile):
     buf = np.zeros((nthreads, k, n))
     for t in prange(nthreads):
         cc = np.empty((d_feat, tile))
+        cw = np.empty(tile)
         ci = np.empty(d_feat)
         col = np.empty(tile)
         tmp = np.empty(tile)
@@ -227,6 +222,7 @@ def _tile_sums(coords, pool, tiles, thread_ptr, thread_tiles, k, tile):
             m = c1 - c0
             for jj in range(m):  # gather the columns into a contiguous buffer
                 j = pool[c0 + jj]
+                cw[jj] = weights[j]
                 for f in range(d_feat):
                     cc[f, jj] = coords[f, j]
             if use_col:
@@ -234,6 +230,7 @@ def _tile_sums(coords, pool, tiles, thread_ptr, thread_tiles, k, tile):
             rows = buf[t, row_to]
             for ii in range(r1 - r0):
                 i = pool[r0 + ii]
+                wi = weights[i]
                 jb = ii + 1 if diag else 0
                 if jb >= m:
                     continue
@@ -241,17 +238,17 @@ def _tile_sums(coords, pool, tiles, thread_ptr, thread_tiles, k, tile):
                     xi = coords[0, i]
                     yi = coords[1, i]
                     if use_col:
-                        s = _sum_col_2d(cc[0, jb:m], cc[1, jb:m], col[jb:m], xi, yi)
+                        s = _sum_col_2d(cc[0, jb:m], cc[1, jb:m], cw[jb:m], col[jb:m], xi, yi, wi)
                     else:
-                        s = _sum_2d(cc[0, jb:m], cc[1, jb:m], xi, yi, False)
+                        s = _sum_2d(cc[0, jb:m], cc[1, jb:m], cw[jb:m], xi, yi, False)
                 else:
                     for f in range(d_feat):
                         ci[f] = coords[f, i]
                     _squares_nd(cc, jb, m, ci, tmp)
                     if use_col:
-                        s = _sum_col_nd(tmp[: m - jb], col[jb:m])
+                        s = _sum_col_nd(tmp[: m - jb], cw[jb:m], col[jb:m], wi)
                     else:
-                        s = _sum_nd(tmp[: m - jb], False)
+                        s = _sum_nd(tmp[: m - jb], cw[jb:m], False)
                 rows[i] += s
             if use_col:
                 cols = buf[t, col_to]
@@ -264,7 +261,7 @@ def _tile_sums(coords, pool, tiles, thread_ptr, thread_tiles, k, tile):
 
 
 @njit(parallel=True, cache=_CACHE, fastmath=_FASTMATH, error_model="numpy")
-def _symmetric_sums(coords, lab, starts, tile, nthreads):
+def _symmetric_sums(coords, weights, lab, starts, tile, nthreads):
     """S[c, i] = sum of distances from sorted point i to all of cluster c (no pruning).
 
     Walks the upper triangle of all pairs in tiles, splitting each tile where the
@@ -313,13 +310,15 @@ def _symmetric_sums(coords, lab, starts, tile, nthreads):
                         if jb >= j_end:
                             continue
                         colv = col[jb - j0 : j_end - j0]
+                        w = weights[jb:j_end]
+                        wi = weights[i]
                         if d_feat == 2:
-                            s = _sum_col_2d(x[jb:j_end], y[jb:j_end], colv, x[i], y[i])
+                            s = _sum_col_2d(x[jb:j_end], y[jb:j_end], w, colv, x[i], y[i], wi)
                         else:
                             for f in range(d_feat):
                                 ci[f] = coords[f, i]
                             _squares_nd(coords, jb, j_end, ci, tmp)
-                            s = _sum_col_nd(tmp[: j_end - jb], colv)
+                            s = _sum_col_nd(tmp[: j_end - jb], w, colv, wi)
                         buf[t, c_j, i] += s
                     row = buf[t, c_i]
                     for j in range(j_seg, j_end):
@@ -333,7 +332,7 @@ def _symmetric_sums(coords, lab, starts, tile, nthreads):
 
 
 @njit(parallel=True, cache=_CACHE, fastmath=_FASTMATH, error_model="numpy")
-def _row_sums(coords, starts, queries, need, exact, block):
+def _row_sums(coords, weights, starts, queries, need, exact, block):
     """out[q, c] = sum of distances from sorted point queries[q] to all of cluster c,
     for the clusters with need[q, c] (0 elsewhere). IEEE sqrt if ``exact``."""
     d_feat = coords.shape[0]
@@ -350,11 +349,12 @@ def _row_sums(coords, starts, queries, need, exact, block):
             total = 0.0
             for jb in range(starts[c], starts[c + 1], block):
                 je = min(jb + block, starts[c + 1])
+                w = weights[jb:je]
                 if d_feat == 2:
-                    total += _sum_2d(coords[0, jb:je], coords[1, jb:je], ci[0], ci[1], exact)
+                    total += _sum_2d(coords[0, jb:je], coords[1, jb:je], w, ci[0], ci[1], exact)
                 else:
                     _squares_nd(coords, jb, je, ci, tmp)
-                    total += _sum_nd(tmp[: je - jb], exact)
+                    total += _sum_nd(tmp[: je - jb], w, exact)
             out[q, c] = total
     return out
 

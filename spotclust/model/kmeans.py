@@ -5,10 +5,56 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.cluster import KMeans, MiniBatchKMeans
+from sklearn.cluster import MiniBatchKMeans
 
 from spotclust.model.config import BATCH_ROWS, ClusterConfig
+from spotclust.model.parallel import map_fits, workers_for
 from spotclust.model.projection import Projection
+
+MAX_ITER = 300  # scikit-learn's KMeans defaults
+TOL = 1e-4
+
+
+@dataclass
+class KMeansFit:
+    """A fitted k-means, with the attributes scikit-learn's KMeans gives it."""
+
+    cluster_centers_: np.ndarray
+    labels_: np.ndarray
+    inertia_: float
+    n_iter_: int
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        from spotclust.model._kmeans_kernels import nearest
+
+        columns = np.ascontiguousarray(np.asarray(X, dtype=np.float64).T)
+        return nearest(columns, self.cluster_centers_)
+
+
+def lloyd_kmeans(X: np.ndarray, k: int, seed: int) -> KMeansFit:
+    """One k-means restart as scikit-learn's KMeans(n_init=1, random_state=seed) makes it:
+    k-means++ seeding from the same random draws, then Lloyd's iterations, on the centred
+    rows; both compiled (model/_kmeans_kernels.py)."""
+    from spotclust.model._kmeans_kernels import lloyd, plusplus
+
+    X = np.asarray(X, dtype=np.float64)
+    mean = X.mean(axis=0)
+    centred = X - mean
+    columns = np.ascontiguousarray(centred.T)  # features x rows: the kernels' SIMD layout
+    n = len(X)
+    random = np.random.RandomState(seed)  # the draws of scikit-learn's _kmeans_plusplus
+    weights = np.ones(n)
+    first = random.choice(n, p=weights / weights.sum())
+    draws = random.uniform(size=(k - 1, 2 + int(np.log(k))))
+    init = plusplus(columns, first, draws)
+    tol = float(np.mean(np.var(centred, axis=0)) * TOL)  # scikit-learn's: relative to the data
+    labels, centers, inertia, n_iter = lloyd(columns, init, MAX_ITER, tol)
+    return KMeansFit(centers + mean, labels.astype(np.int32), float(inertia), int(n_iter))
+
+
+def kmeans_restarts(X: np.ndarray, k: int, n_init: int, seed: int) -> KMeansFit:
+    """The best of n_init restarts, one after another (for small sets fitted in a pool)."""
+    return best_restart([lloyd_kmeans(X, k, s) for s in restart_seeds(seed, n_init)])
 
 
 @dataclass
@@ -16,7 +62,7 @@ class Model:
     """A fitted k-means on a projection, with clusters numbered by size (0 = largest)."""
 
     projection: Projection
-    kmeans: KMeans | MiniBatchKMeans
+    kmeans: KMeansFit | MiniBatchKMeans
     labels: np.ndarray  # cluster per row
     centres: np.ndarray  # k-means centres in the model space, in label order
     scaled_means: np.ndarray  # k x features: member means of the scaled features
@@ -25,21 +71,56 @@ class Model:
 
 def fit_kmeans(projection: Projection, config: ClusterConfig) -> Model:
     """k-means (or mini-batch k-means) on the projection, held in memory."""
+    return model_of(projection, fit_all(projection.model_space, config, config.k), config.k)
+
+
+def model_of(projection: Projection, km: KMeansFit | MiniBatchKMeans, k: int) -> Model:
+    """The Model of a fitted k-means, its clusters renumbered by size."""
     space = projection.model_space
-    if config.algorithm == "minibatch":
-        km = MiniBatchKMeans(
-            n_clusters=config.k, n_init=config.n_init, random_state=config.seed, batch_size=4096
-        ).fit(space)
-    else:
-        km = KMeans(
-            n_clusters=config.k, n_init=config.n_init, random_state=config.seed, copy_x=False
-        ).fit(space)
-    labels, order = order_by_size(km.labels_, config.k)
+    labels, order = order_by_size(km.labels_, k)
     centres = km.cluster_centers_[order]
     scaled_means = None
     if projection.scaled is not None:
-        scaled_means = cluster_means(projection.scaled, labels, config.k)
+        scaled_means = cluster_means(projection.scaled, labels, k)
     return Model(projection, km, labels, centres, scaled_means, distances(space, centres, labels))
+
+
+def restart_seeds(seed: int, n_init: int) -> list[int]:
+    """The seed of each restart, drawn from the run's seed (as scikit-learn once did for
+    n_jobs): restart i is the same fit whichever thread runs it."""
+    return np.random.RandomState(seed).randint(np.iinfo(np.int32).max, size=n_init).tolist()
+
+
+def restart_tasks(config: ClusterConfig, k: int) -> list[int]:
+    """The independent fits that make up k-means with config's restarts, as seeds: one per
+    restart (mini-batch k-means: one fit, which does its own restarts)."""
+    if config.algorithm == "minibatch":
+        return [config.seed]
+    return restart_seeds(config.seed, config.n_init)
+
+
+def fit_task(space: np.ndarray, config: ClusterConfig, k: int, seed: int):
+    """One of restart_tasks(config, k): a fitted k-means (or MiniBatchKMeans)."""
+    if config.algorithm == "minibatch":
+        return MiniBatchKMeans(
+            n_clusters=k, n_init=config.n_init, random_state=seed, batch_size=4096
+        ).fit(space)
+    return lloyd_kmeans(space, k, seed)
+
+
+def fit_all(space: np.ndarray, config: ClusterConfig, k: int) -> KMeansFit | MiniBatchKMeans:
+    """The best of config's restarts for k, fitted side by side on every core."""
+    fits = map_fits(
+        lambda seed: fit_task(space, config, k, seed),
+        restart_tasks(config, k),
+        workers_for(space.nbytes),
+    )
+    return best_restart(fits)
+
+
+def best_restart(restarts: list[KMeansFit]) -> KMeansFit:
+    """The restart of lowest inertia; the first of equals."""
+    return min(enumerate(restarts), key=lambda pair: (pair[1].inertia_, pair[0]))[1]
 
 
 def cluster_means(values: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:

@@ -11,9 +11,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from sklearn.cluster import KMeans
 from sklearn.metrics import adjusted_rand_score
-from threadpoolctl import threadpool_limits
+
+from spotclust.model.kmeans import KMeansFit, kmeans_restarts
 
 RESAMPLE_FRACTION = 0.8  # share of the rows in each stability subsample
 RESAMPLE_ROWS = 20_000  # cap on every resampled set: the cost stays flat at 10M rows
@@ -27,14 +27,10 @@ def _rng(seed: int, *keys: int) -> np.random.Generator:
     return np.random.default_rng([seed, *keys])
 
 
-def _kmeans(X: np.ndarray, k: int, n_init: int, rng: np.random.Generator) -> KMeans:
-    """Full k-means, whatever the sweep's algorithm: resampled sets are small.
-
-    On one thread: on sets this small, starting and synchronising threads costs more than
-    it saves (measured 17x slower with 2 threads on a busy 2-core machine, 20,000 rows).
-    """
-    with threadpool_limits(1):
-        return KMeans(n_clusters=k, n_init=n_init, random_state=int(rng.integers(2**31))).fit(X)
+def _kmeans(X: np.ndarray, k: int, n_init: int, rng: np.random.Generator) -> KMeansFit:
+    """Full k-means, whatever the sweep's algorithm: resampled sets are small. A sweep runs
+    these side by side (model/parallel.py)."""
+    return kmeans_restarts(X, k, n_init, int(rng.integers(2**31)))
 
 
 def fixed_sample(space: np.ndarray, seed: int) -> np.ndarray:
@@ -52,20 +48,40 @@ def stability(
 
     Both models of a pair label the same rows (sample), so their labelings can be compared
     even though they were fitted on different rows. None when k < 2 or the subsamples are
-    too small for k.
+    too small for k. (A sweep runs the pairs side by side: stability_pair, summarise.)
     """
-    n = len(space)
-    size = min(round(RESAMPLE_FRACTION * n), RESAMPLE_ROWS)
-    if k < 2 or size < k:
+    if not has_stability(len(space), k):
         return None
-    scores = []
-    for pair in range(pairs):
-        rng = _rng(seed, _STABILITY, k, pair)
-        labelings = [
-            _kmeans(space[rng.choice(n, size, replace=False)], k, n_init, rng).predict(sample)
-            for _ in range(2)
-        ]
-        scores.append(adjusted_rand_score(*labelings))
+    scores = [stability_pair(space, sample, k, pair, n_init, seed) for pair in range(pairs)]
+    return summarise(scores)
+
+
+def has_stability(n: int, k: int) -> bool:
+    """Whether stability is defined: k >= 2 and a subsample holds at least k rows."""
+    return k >= 2 and _subsample_size(n) >= k
+
+
+def _subsample_size(n: int) -> int:
+    return min(round(RESAMPLE_FRACTION * n), RESAMPLE_ROWS)
+
+
+def stability_pair(
+    space: np.ndarray, sample: np.ndarray, k: int, pair: int, n_init: int, seed: int
+) -> float:
+    """The adjusted Rand index between the labelings of `sample` by the models of two
+    subsamples drawn for (seed, k, pair)."""
+    n = len(space)
+    size = _subsample_size(n)
+    rng = _rng(seed, _STABILITY, k, pair)
+    labelings = [
+        _kmeans(space[rng.choice(n, size, replace=False)], k, n_init, rng).predict(sample)
+        for _ in range(2)
+    ]
+    return float(adjusted_rand_score(*labelings))
+
+
+def summarise(scores: list[float]) -> tuple[float, float]:
+    """(mean, std) of the pairs' adjusted Rand indices."""
     return float(np.mean(scores)), float(np.std(scores))
 
 
@@ -93,19 +109,36 @@ def gap_statistic(
 
     The reference datasets depend on (seed, ref) only, so every k is measured against the
     same ones, as in the paper. None when a sum of squares is 0 (k >= distinct rows).
+    (A sweep runs the fits side by side: gap_inertia, gap_from.)
     """
     if k > len(sample):
         return None
-    data_w = _kmeans(sample, k, n_init, _rng(seed, _GAP, k)).inertia_
-    reference_w = []
-    for ref in range(refs):
-        uniform = _rng(seed, _REFERENCE, ref).uniform(*box, size=(len(sample), len(box[0])))
-        reference_w.append(_kmeans(uniform, k, n_init, _rng(seed, _GAP, k, ref)).inertia_)
+    inertias = [gap_inertia(sample, box, k, ref, n_init, seed) for ref in [None, *range(refs)]]
+    return gap_from(inertias[0], inertias[1:])
+
+
+def gap_inertia(
+    sample: np.ndarray,
+    box: tuple[np.ndarray, np.ndarray],
+    k: int,
+    ref: int | None,
+    n_init: int,
+    seed: int,
+) -> float:
+    """W_k of the sample (ref None) or of uniform reference dataset `ref` in box."""
+    if ref is None:
+        return float(_kmeans(sample, k, n_init, _rng(seed, _GAP, k)).inertia_)
+    uniform = _rng(seed, _REFERENCE, ref).uniform(*box, size=(len(sample), len(box[0])))
+    return float(_kmeans(uniform, k, n_init, _rng(seed, _GAP, k, ref)).inertia_)
+
+
+def gap_from(data_w: float, reference_w: list[float]) -> tuple[float, float] | None:
+    """(gap_k, s_k) from the sample's W_k and the references' (None if a W_k is 0)."""
     if data_w <= 0 or min(reference_w) <= 0:
         return None
     log_w = np.log(reference_w)
     gap = float(log_w.mean() - math.log(data_w))
-    return gap, float(log_w.std() * math.sqrt(1 + 1 / refs))
+    return gap, float(log_w.std() * math.sqrt(1 + 1 / len(reference_w)))
 
 
 def gap_rule(ks: list[int], gaps: list[float | None], errors: list[float | None]) -> int | None:

@@ -44,15 +44,26 @@ The reason is returned in SweepResult.suggestion_reason and stored with the swee
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, replace
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 
 from spotclust.model import metrics
 from spotclust.model.config import ClusterConfig
-from spotclust.model.kmeans import fit_kmeans
+from spotclust.model.kmeans import best_restart, fit_task, restart_tasks
+from spotclust.model.parallel import map_fits, workers_for
 from spotclust.model.projection import Projection
-from spotclust.model.resampling import RESAMPLE_N_INIT, gap_rule, gap_statistic, stability
+from spotclust.model.resampling import (
+    RESAMPLE_N_INIT,
+    gap_from,
+    gap_inertia,
+    gap_rule,
+    has_stability,
+    stability_pair,
+    summarise,
+)
 
 DEFAULT_STABILITY = 10  # resample pairs per k: ~10 s in all for k = 2..12 on the shipped data
 DEFAULT_GAP_REFS = 5  # reference datasets per k for the gap statistic
@@ -189,49 +200,104 @@ def weigh(ks: list[int], rows: list[dict], stability_pairs: int, gap_refs: int) 
     )
 
 
-def score_k(
+def score_ks(
     projection: Projection,
     config: ClusterConfig,
-    k: int,
+    ks: list[int],
     sample: np.ndarray,
     box: tuple[np.ndarray, np.ndarray] | None,
     score_silhouette: bool,
     stability_pairs: int,
     gap_refs: int,
-) -> dict:
-    """One k of a sweep: fit k-means on the shared projection and measure every score."""
-    t = time.perf_counter()
+    on_k: Callable[[int], None] | None = None,
+) -> list[dict]:
+    """Every k of a sweep, one row each: its k-means fit and every score.
+
+    All fits of all k (restarts, stability pairs, gap sets) run side by side on every core
+    (model/parallel.py); then each k's silhouette, itself on every core. on_k(k) is called
+    as the fits of k are done.
+    """
     space = projection.model_space
     resample_n_init = min(config.n_init, RESAMPLE_N_INIT)
-    model = fit_kmeans(projection, replace(config, k=k))
+    tasks = []  # (k, kind, what): every fit of the sweep
+    for k in ks:
+        tasks += [(k, "restart", task) for task in restart_tasks(config, k)]
+        if stability_pairs and has_stability(len(space), k):
+            tasks += [(k, "stability", pair) for pair in range(stability_pairs)]
+        if gap_refs and k <= len(sample):
+            tasks += [(k, "gap", ref) for ref in [None, *range(gap_refs)]]
+
+    def run(task: tuple) -> tuple[object, float]:
+        k, kind, what = task
+        t = time.perf_counter()
+        if kind == "restart":
+            result = fit_task(space, config, k, what)
+        elif kind == "stability":
+            result = stability_pair(space, sample, k, what, resample_n_init, config.seed)
+        else:
+            result = gap_inertia(sample, box, k, what, resample_n_init, config.seed)
+        return result, time.perf_counter() - t
+
+    left = {k: sum(task[0] == k for task in tasks) for k in ks}
+
+    def done(task: tuple) -> None:
+        left[task[0]] -= 1
+        if on_k and not left[task[0]]:
+            on_k(task[0])
+
+    results = map_fits(run, tasks, workers_for(space.nbytes), on_done=done)
+    found: dict[int, dict[str, list]] = defaultdict(lambda: defaultdict(list))
+    seconds: dict[int, float] = defaultdict(float)  # each k's fits, on one core
+    for (k, kind, _), (result, spent) in zip(tasks, results, strict=True):
+        found[k][kind].append(result)
+        seconds[k] += spent
+    return [_scores(space, config, k, found[k], seconds[k], score_silhouette, gap_refs) for k in ks]
+
+
+def _scores(
+    space: np.ndarray,
+    config: ClusterConfig,
+    k: int,
+    found: dict[str, list],
+    seconds: float,
+    score_silhouette: bool,
+    gap_refs: int,
+) -> dict:
+    """One k's row of `sweeps` from its fits."""
+    t = time.perf_counter()
+    model = best_restart(found["restart"])
     silhouette = (
         metrics.silhouette(
             space,
-            model.labels,
-            sample_size=config.silhouette_sample,
+            model.labels_,
+            sample_size=sweep_silhouette_sample(config),
             seed=config.seed,
             force_exact=config.exact_silhouette,
         )
         if score_silhouette
         else metrics.Silhouette(value=None, method="skipped")
     )
-    stable = (
-        stability(space, sample, k, stability_pairs, resample_n_init, config.seed)
-        if stability_pairs
-        else None
-    )
-    gap = (
-        gap_statistic(sample, box, k, gap_refs, resample_n_init, config.seed) if gap_refs else None
-    )
+    stable = summarise(found["stability"]) if found["stability"] else None
+    gap = gap_from(found["gap"][0], found["gap"][1:]) if gap_refs and found["gap"] else None
     return {
         "k": k,
-        "inertia": float(model.kmeans.inertia_),
+        "inertia": float(model.inertia_),
         "silhouette": silhouette.value,
         "silhouette_method": silhouette.method,
-        **metrics.separation(space, model.labels),
+        **metrics.separation(space, model.labels_),
         "stability_mean": stable[0] if stable else None,
         "stability_std": stable[1] if stable else None,
         "gap": gap[0] if gap else None,
         "gap_se": gap[1] if gap else None,
-        "seconds": time.perf_counter() - t,
+        "seconds": seconds + time.perf_counter() - t,
     }
+
+
+def sweep_silhouette_sample(config: ClusterConfig) -> int | None:
+    """Rows whose silhouette a sweep scores for each k: all of them with --exact-silhouette,
+    else --silhouette-sample, else metrics.DEFAULT_SILHOUETTE_SAMPLE (all rows if fewer).
+    A sweep compares k values: a sample with its 95% CI tells them apart at a fraction of
+    the cost (the run itself scores exactly up to metrics.EXACT_SILHOUETTE_MAX_ROWS)."""
+    if config.exact_silhouette:
+        return None
+    return config.silhouette_sample or metrics.DEFAULT_SILHOUETTE_SAMPLE

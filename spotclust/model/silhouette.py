@@ -13,12 +13,7 @@ from typing import NamedTuple
 import numba
 import numpy as np
 
-from spotclust.model._silhouette_kernels import (
-    _candidates,
-    _row_sums,
-    _symmetric_sums,
-    _tile_sums,
-)
+from spotclust.model._silhouette_kernels import _candidates, _row_sums, _symmetric_sums, _tile_sums
 
 __all__ = [
     "SampledSilhouette",
@@ -41,15 +36,15 @@ _DEGENERATE = 2.0**-10  # a and b both below this (scaled units): redo with IEEE
 _Z95 = 1.959963984540054  # two-sided 95% normal quantile
 
 
-# --------------------------------------------------------------------------- helpers
-
-
 class _Sorted(NamedTuple):
-    coords: np.ndarray  # (d, n) float64, points in cluster order, scaled by a power of 2
-    lab: np.ndarray  # (n,) int64 cluster ids in 0..k-1, sorted
-    starts: np.ndarray  # (k + 1,) int64 block boundaries
-    counts: np.ndarray  # (k,) int64 cluster sizes
-    order: np.ndarray  # sorted position -> original index
+    """The distinct (point, label) pairs in cluster order: u of them for n samples."""
+
+    coords: np.ndarray  # (d, u) float64, points in cluster order, scaled by a power of 2
+    weights: np.ndarray  # (u,) float64: how many samples each distinct point stands for
+    lab: np.ndarray  # (u,) int64 cluster ids in 0..k-1, sorted
+    starts: np.ndarray  # (k + 1,) int64 block boundaries (in distinct points)
+    counts: np.ndarray  # (k,) int64 cluster sizes (in samples)
+    position: np.ndarray  # (n,) original index -> sorted position of its distinct point
     cell_starts: np.ndarray  # (cells + 1,) int64 cell boundaries (cells nest in clusters)
 
 
@@ -106,21 +101,36 @@ def _prepare(X, labels) -> _Sorted:
         raise ValueError(
             f"Number of labels is {k}. Valid values are 2 to n_samples - 1 (inclusive)"
         )
-    order = np.argsort(codes, kind="stable")
     counts = np.bincount(codes, minlength=k).astype(np.int64)
+    # Samples with the same point and label have the same s(i): each distinct one is worked
+    # out once, weighted by how many samples it stands for (a track listed under several
+    # genres is one point several times). By cluster, then by coordinates.
+    order = np.lexsort((*X.T[::-1], codes))
+    ordered = X[order]
+    new = np.ones(n, dtype=bool)
+    new[1:] = (codes[order][1:] != codes[order][:-1]) | (ordered[1:] != ordered[:-1]).any(axis=1)
+    first = np.flatnonzero(new)
+    group = np.cumsum(new) - 1  # sorted sample -> its distinct point
+    weights = np.diff(np.append(first, n)).astype(np.float64)
+    lab = codes[order][first]
     starts = np.zeros(k + 1, dtype=np.int64)
-    np.cumsum(counts, out=starts[1:])
+    np.cumsum(np.bincount(lab, minlength=k), out=starts[1:])
     biggest = float(np.abs(X).max())
     exponent = _SCALE_EXP - math.frexp(biggest)[1] if biggest > 0 else 0
-    coords = np.ldexp(X[order].T, exponent)  # exact: a power of two
+    coords = np.ldexp(ordered[first].T, exponent)  # exact: a power of two
     per_cluster = 1 if k == 2 else max(1, min(_CELLS_PER_CLUSTER, _MAX_CELLS // k))
-    perm, cell_starts = _split_cells(coords, starts, per_cluster)
+    perm, cell_starts = _split_cells(coords, starts, per_cluster)  # within clusters
+    sorted_position = np.empty_like(perm)
+    sorted_position[perm] = np.arange(perm.shape[0])
+    position = np.empty(n, dtype=np.int64)
+    position[order] = sorted_position[group]
     return _Sorted(
         np.ascontiguousarray(coords[:, perm]),
-        codes[order],  # perm only reorders within clusters
+        weights[perm],
+        lab,  # perm only reorders within clusters
         starts,
         counts,
-        order[perm],
+        position,
         cell_starts,
     )
 
@@ -137,12 +147,14 @@ def _need(prep: _Sorted, queries: np.ndarray) -> np.ndarray:
     cell_mu = np.empty((coords.shape[0], n_cells))
     cell_r = np.empty(n_cells)
     cell_v = np.empty(n_cells)
+    cell_n = np.add.reduceat(prep.weights, cs[:-1])  # samples in each cell
     for g in range(n_cells):  # NumPy's pairwise sums: error ~1e-16 * log2(n) * max|x|
         pts = coords[:, cs[g] : cs[g + 1]]
-        cell_mu[:, g] = pts.mean(axis=1)
+        w = prep.weights[cs[g] : cs[g + 1]]
+        cell_mu[:, g] = (pts * w).sum(axis=1) / cell_n[g]
         sq = ((pts - cell_mu[:, g : g + 1]) ** 2).sum(axis=0)
-        cell_r[g] = np.sqrt(sq).mean()
-        cell_v[g] = sq.mean()
+        cell_r[g] = (np.sqrt(sq) * w).sum() / cell_n[g]
+        cell_v[g] = (sq * w).sum() / cell_n[g]
     norm_max = float(np.sqrt((np.abs(coords).max(axis=1) ** 2).sum()))
     return _candidates(
         coords,
@@ -150,7 +162,7 @@ def _need(prep: _Sorted, queries: np.ndarray) -> np.ndarray:
         prep.counts,
         queries,
         prep.lab[cs[:-1]],
-        np.diff(cs).astype(np.float64),
+        cell_n,
         cell_mu,
         cell_r,
         cell_v,
@@ -169,7 +181,7 @@ def _plan(prep: _Sorted, need: np.ndarray, nthreads: int):
         return None
     wanted, first, second = pairs
     starts = prep.starts
-    counts = prep.counts.astype(np.float64)
+    counts = np.diff(starts).astype(np.float64)  # distinct points per cluster
     k = counts.shape[0]
     n = int(starts[-1])
     pieces = [np.arange(n, dtype=np.int64)]  # the pool of index lists; first all points
@@ -225,7 +237,7 @@ def _needed_pairs(prep: _Sorted, need: np.ndarray):
     """(wanted, first, second): how many points of cluster a need cluster c, and the pairs
     anyone needs; None when there are too many pairs or pruning would save too little."""
     starts = prep.starts
-    counts = prep.counts.astype(np.float64)
+    counts = np.diff(starts).astype(np.float64)  # distinct points per cluster
     n = int(starts[-1])
     wanted = np.add.reduceat(need.astype(np.int64), starts[:-1], axis=0)
     first, second = np.nonzero(np.triu(wanted + wanted.T, 1))
@@ -276,7 +288,7 @@ def _silhouettes(prep: _Sorted, queries, sums, need) -> np.ndarray:
     tiny = np.flatnonzero(~single & (np.maximum(intra, inter) < _DEGENERATE))
     if tiny.size:
         sums[tiny] = _row_sums(
-            prep.coords, prep.starts, queries[tiny], need[tiny], True, _ROW_BLOCK
+            prep.coords, prep.weights, prep.starts, queries[tiny], need[tiny], True, _ROW_BLOCK
         )
         intra, inter = _a_b(sums, lab, prep.counts, need)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -298,20 +310,17 @@ def silhouette_samples(X, labels) -> np.ndarray:
     clusters can be pruned, see the module docstring), memory O(threads * k * n).
     """
     prep = _prepare(X, labels)
-    n = prep.lab.shape[0]
+    distinct = prep.lab.shape[0]
     k = prep.counts.shape[0]
-    everyone = np.arange(n, dtype=np.int64)
+    everyone = np.arange(distinct, dtype=np.int64)
     need = _need(prep, everyone)
     nthreads = max(1, numba.get_num_threads())
     plan = _plan(prep, need, nthreads)
     if plan is None:
-        sums = _symmetric_sums(prep.coords, prep.lab, prep.starts, _TILE, nthreads)
+        sums = _symmetric_sums(prep.coords, prep.weights, prep.lab, prep.starts, _TILE, nthreads)
     else:
-        sums = _tile_sums(prep.coords, *plan, k, _TILE)
-    sil_sorted = _silhouettes(prep, everyone, sums.T, need)
-    sil = np.empty_like(sil_sorted)
-    sil[prep.order] = sil_sorted
-    return sil
+        sums = _tile_sums(prep.coords, prep.weights, *plan, k, _TILE)
+    return _silhouettes(prep, everyone, sums.T, need)[prep.position]
 
 
 def silhouette_score(X, labels) -> float:
@@ -376,14 +385,12 @@ def sampled_silhouette_samples(
     if sample_size < 2:
         raise ValueError(f"sample_size must be at least 2; got {sample_size}.")
     prep = _prepare(X, labels)
-    n = prep.lab.shape[0]
+    n = prep.position.shape[0]
     m = min(int(sample_size), n)
     rng = np.random.default_rng(seed)
     picked = rng.choice(n, size=m, replace=False)  # original indices
-    position = np.empty(n, dtype=np.int64)  # original index -> sorted position
-    position[prep.order] = np.arange(n, dtype=np.int64)
-    queries = position[picked]
+    queries = prep.position[picked]  # their distinct points (two may share one)
     need = _need(prep, queries)
-    sums = _row_sums(prep.coords, prep.starts, queries, need, False, _ROW_BLOCK)
+    sums = _row_sums(prep.coords, prep.weights, prep.starts, queries, need, False, _ROW_BLOCK)
     sil = _silhouettes(prep, queries, sums, need)
     return picked, sil

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from spotclust import warehouse
+from spotclust.engine import LOCAL, Engine
 from spotclust.features import FeatureSource, feature_source, resolve_features
 from spotclust.model import metrics
 from spotclust.model.config import ClusterConfig, FeatureBatch
@@ -39,6 +40,7 @@ def run(
     config: ClusterConfig,
     db: str | Path | None = None,
     on_stage: StageCallback | None = None,
+    engine: Engine = LOCAL,
 ) -> ClusterResult:
     """Cluster the warehouse's clean tracks and write the run; all or nothing.
 
@@ -46,6 +48,10 @@ def run(
     read-only connection, the fit and scores run with the warehouse closed (a streamed fit
     reads on, read-only), so other processes read it all the while.
     """
+    if engine.name == "spark":  # MLlib, with a data path of its own (spotclust/spark)
+        from spotclust.spark.run import run_spark
+
+        return run_spark(config, db, on_stage, engine)
     config.check()
     stage = on_stage or (lambda name: None)
     t_start = time.perf_counter()

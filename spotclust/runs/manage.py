@@ -12,31 +12,33 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import duckdb
-import polars as pl
 
 from spotclust.errors import ConfigError
 from spotclust.warehouse import atomic, connection, quote_identifier, read_sql
 from spotclust.warehouse.schema import run_tables
 
-# What `spotclust runs` lists, and the empty frame of a warehouse with no runs table.
-COLUMNS = {
-    "run_id": pl.Int32,
-    "status": pl.String,
-    "k": pl.Int32,
-    "features": pl.List(pl.String),
-    "silhouette": pl.Float64,
-    "rows_used": pl.Int64,
-    "created_at": pl.Datetime(time_zone="UTC"),
-}
+# What `spotclust runs` lists.
+COLUMNS = ("run_id", "status", "k", "features", "silhouette", "rows_used", "created_at")
 
 
-def list_runs(db: str | Path | None = None) -> pl.DataFrame:
-    """run_id, status, k, features, silhouette, rows_used, created_at of every run, oldest
-    first (read-only)."""
+def run_rows(db: str | Path | None = None) -> tuple[list[str], list[tuple]]:
+    """(columns, rows): COLUMNS of every run, oldest first (read-only). Plain rows, so that
+    listing runs loads no data-frame library."""
     with connection(db, read_only=True) as con:
         if "runs" not in _present(con, ["runs"]):  # a warehouse from before clustering
-            return pl.DataFrame(schema=COLUMNS)
-        return con.sql(read_sql("queries/runs_list.sql")).pl()
+            return list(COLUMNS), []
+        result = con.execute(read_sql("queries/runs_list.sql"))
+        return [c[0] for c in result.description], result.fetchall()
+
+
+def list_runs(db: str | Path | None = None):
+    """run_rows as a polars DataFrame (also when there are no runs: the same columns)."""
+    import polars as pl
+
+    types = (pl.Int32, pl.String, pl.Int32, pl.List(pl.String), pl.Float64, pl.Int64,
+             pl.Datetime(time_zone="UTC"))  # fmt: skip
+    columns, rows = run_rows(db)
+    return pl.DataFrame(rows, schema=dict(zip(columns, types, strict=True)), orient="row")
 
 
 def delete(run_ids: Iterable[int], db: str | Path | None = None) -> list[int]:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from spotclust import warehouse
+from spotclust.engine import LOCAL, Engine
 from spotclust.runs.cluster import ClusterResult, StageCallback, run
 from spotclust.runs.resolve import resolve_run, stored_config
 from spotclust.runs.write import SharedWarehouse
@@ -21,13 +22,16 @@ class RepeatCheck:
 
 
 def repeat(
-    run_id: int, db: str | Path | None = None, on_stage: StageCallback | None = None
+    run_id: int,
+    db: str | Path | None = None,
+    on_stage: StageCallback | None = None,
+    engine: Engine = LOCAL,
 ) -> tuple[ClusterResult, RepeatCheck]:
     # Opened as the run opens it (runs/write.py SharedWarehouse), beside a notebook's own
     # connection in this process or another process reading.
     with SharedWarehouse(db).reading() as con:
         original = resolve_run(con, run_id)
-    result = run(stored_config(original), db, on_stage)
+    result = run(stored_config(original), db, on_stage, engine)
     with SharedWarehouse(db).reading() as con:
         new = resolve_run(con, result.run_id)
         ((compared, differing),) = con.execute(

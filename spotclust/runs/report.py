@@ -3,15 +3,18 @@ its cleaning, the features, PCA, the evidence for k, each cluster, the agreement
 and how to repeat the run.
 
 Every sentence is a template filled from the warehouse's numbers: nothing here is a claim
-written by hand. The page itself (HTML, charts) is charts/report_page.py.
+written by hand. The page itself (HTML, charts) is charts/report_page.py; the specs of the
+charts it draws are read here with the numbers, at the same time.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
+import polars as pl
 
 from spotclust.features import ROW_RULES
 from spotclust.model.selection import SweepResult
@@ -21,6 +24,7 @@ from spotclust.warehouse import connection, read_sql
 
 SHUFFLE_SEED = 0  # the genres' permutation for the baseline: the same report every time
 STRONG_R = 0.6  # correlations worth a sentence
+CHARTS = ("correlations", "pca_map", "elbow", "profiles")  # the charts the sections may draw
 
 
 @dataclass(frozen=True)
@@ -33,6 +37,7 @@ class Section:
     columns: list[str] = field(default_factory=list)
     rows: list[list[str]] = field(default_factory=list)
     charts: tuple[str, ...] = ()  # names of charts (charts/registry.py) drawn after it
+    specs: dict[str, dict] = field(default_factory=dict)  # their Vega-Lite specs, by name
 
 
 def _num(value, digits: int = 3) -> str:
@@ -191,18 +196,43 @@ def _clusters_sections(run_id: int, db) -> list[Section]:
     return sections
 
 
+def _entropy(counts: np.ndarray) -> float:
+    p = counts[counts > 0] / counts.sum()
+    return float(-(p * np.log(p)).sum())
+
+
+def agreement(truth: np.ndarray, labels: np.ndarray) -> tuple[float, float, float]:
+    """(adjusted Rand, NMI, purity) of labels against truth (whole numbers from 0), from their
+    contingency table: scikit-learn's adjusted_rand_score and normalized_mutual_info_score
+    (arithmetic mean), without its per-call checks (tests/test_report.py compares them)."""
+    n, width = len(labels), int(labels.max()) + 1
+    table = np.bincount(truth * width + labels, minlength=(int(truth.max()) + 1) * width)
+    table = table.astype(np.int64).reshape(-1, width)  # truth x labels
+    rows, columns = table.sum(axis=1), table.sum(axis=0)
+    purity = float(table.max(axis=0).sum() / n)
+    # ordered pairs of rows: together in both (tp), in truth only (fn), in labels only (fp)
+    same = int((table**2).sum())
+    fn, fp = int(rows @ rows) - same, int(columns @ columns) - same
+    tp, tn = same - n, n * n - fp - fn - same
+    if fn == fp == 0:  # the same partition
+        ari = 1.0
+    else:
+        ari = 2.0 * (tp * tn - fn * fp) / ((tp + fn) * (fn + tn) + (tp + fp) * (fp + tn))
+    if (rows > 0).sum() == (columns > 0).sum() == 1:
+        return ari, 1.0, purity
+    i, j = np.nonzero(table)
+    share = table[i, j] / n
+    terms = share * np.log(share * n * n / (rows[i] * columns[j]).astype(np.float64))
+    mi = max(float(np.where(np.abs(terms) < np.finfo(float).eps, 0.0, terms).sum()), 0.0)
+    nmi = mi / ((_entropy(rows) + _entropy(columns)) / 2) if mi > 0 else 0.0
+    return ari, nmi, purity
+
+
 def shuffled_agreement(clusters: np.ndarray, genres: np.ndarray, seed: int = SHUFFLE_SEED):
     """(adjusted Rand, NMI, purity) of the clusters against the genres permuted at random:
-    what agreement chance alone gives."""
-    from sklearn import metrics as skm
-
+    what agreement chance alone gives (genres: whole numbers from 0)."""
     shuffled = np.random.default_rng(seed).permutation(genres)
-    contingency = skm.cluster.contingency_matrix(shuffled, clusters)
-    return (
-        float(skm.adjusted_rand_score(shuffled, clusters)),
-        float(skm.normalized_mutual_info_score(shuffled, clusters)),
-        float(contingency.max(axis=0).sum() / len(clusters)),
-    )
+    return agreement(shuffled, clusters)
 
 
 def _agreement_section(con, run: dict) -> Section:
@@ -210,10 +240,12 @@ def _agreement_section(con, run: dict) -> Section:
     if run["adjusted_rand"] is None:
         return Section("genres", title, ["This data has no genres to compare the clusters with."])
     params = {"run_id": run["run_id"], "table": ROW_RULES[run["row_rule"]]}
-    purity = con.execute(read_sql("queries/report_purity.sql"), params).fetchone()[0]
-    pairs = con.execute(read_sql("queries/report_genres.sql"), params).fetchnumpy()
-    _, genre_codes = np.unique(pairs["genre"].astype(str), return_inverse=True)
-    ari0, nmi0, purity0 = shuffled_agreement(np.asarray(pairs["cluster"]), genre_codes)
+    [(purity,)] = con.execute(read_sql("queries/report_purity.sql"), params).fetchall()
+    pairs = con.sql(read_sql("queries/report_genres.sql"), params=params).pl()
+    genres = pairs["genre"].cast(pl.Categorical).to_physical()  # a whole number per genre
+    ari0, nmi0, purity0 = shuffled_agreement(
+        pairs["cluster"].to_numpy().astype(np.int64), genres.to_numpy().astype(np.int64)
+    )
     sentences = [
         f"Against the genres, the clusters score adjusted Rand {_num(run['adjusted_rand'])}, "
         f"NMI {_num(run['normalized_mutual_info'])} and purity {_pct(purity)}.",
@@ -268,11 +300,21 @@ def _metadata_section(con, run: dict) -> Section:
 
 
 def report_sections(run_id: int | None = None, db: str | Path | None = None):
-    """(the run's row, [Section]) for the report of run_id (default: the latest)."""
-    with connection(db, read_only=True) as con:
+    """(the run's row, [Section] with the specs of their charts) for the report of run_id
+    (default: the latest).
+
+    DuckDB runs each of these small queries on one core, so three threads read at once: the
+    clusters' sections (explain), the charts' specs (charts/report_page.py, two more) and,
+    here, the other sections."""
+    from spotclust.charts.report_page import report_charts
+
+    with connection(db, read_only=True) as con, ThreadPoolExecutor(2) as pool:
         run = resolve_run(con, run_id)
         check_run_data(con, run, then="write the report")
+        clusters = pool.submit(_clusters_sections, run["run_id"], db)
+        charts = pool.submit(report_charts, db, run["run_id"], CHARTS)
         before = [_data_section(con, run), _features_section(con, run), _pca_section(con, run),
                   _sweep_section(con)]  # fmt: skip
         after = [_agreement_section(con, run), _metadata_section(con, run)]
-    return run, [*before, *_clusters_sections(run["run_id"], db), *after]
+        sections, specs = [*before, *clusters.result(), *after], charts.result()
+    return run, [replace(s, specs={name: specs[name] for name in s.charts}) for s in sections]

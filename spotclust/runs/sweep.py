@@ -11,12 +11,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from spotclust import warehouse
+from spotclust.engine import LOCAL, Engine
 from spotclust.errors import ConfigError
 from spotclust.features import feature_source, resolve_features
 from spotclust.model.config import ClusterConfig, parse_k_range  # noqa: F401 (API)
 from spotclust.model.projection import project
 from spotclust.model.resampling import fixed_sample, principal_box
-from spotclust.model.selection import DEFAULT_STABILITY, SweepResult, score_k, weigh
+from spotclust.model.selection import DEFAULT_STABILITY, SweepResult, score_ks, weigh
 from spotclust.runs.resolve import current_ingest
 from spotclust.runs.write import SharedWarehouse, check_same_data, insert_record
 
@@ -29,6 +30,7 @@ def sweep(
     score_silhouette: bool = True,
     stability_pairs: int = DEFAULT_STABILITY,
     gap_refs: int = 0,
+    engine: Engine = LOCAL,
 ) -> SweepResult:
     """Fit and score k-means for every k; write all rows to `sweeps` in one transaction.
 
@@ -44,6 +46,11 @@ def sweep(
         raise ConfigError(f"--stability {stability_pairs}: use 0 (skip) or more pairs")
     if gap_refs < 0 or gap_refs == 1:
         raise ConfigError(f"--gap-refs {gap_refs}: use at least 2 reference datasets")
+    if engine.name == "spark":  # MLlib's fits, the same evidence (spotclust/spark)
+        from spotclust.spark.sweep import sweep_spark
+
+        evidence = (score_silhouette, stability_pairs, gap_refs)
+        return sweep_spark(ks, config, db, on_k, evidence, engine, write=_write)
     # Read through a read-only connection, closed for the fits: other processes read the
     # warehouse meanwhile, and the write lock is held only for the write.
     shared = SharedWarehouse(db)
@@ -57,13 +64,9 @@ def sweep(
     del ids
     sample = fixed_sample(projection.model_space, config.seed)
     box = principal_box(sample) if gap_refs else None
-    rows = []
-    for k in ks:
-        if on_k:
-            on_k(k)
-        rows.append(
-            score_k(projection, config, k, sample, box, score_silhouette, stability_pairs, gap_refs)
-        )
+    rows = score_ks(
+        projection, config, ks, sample, box, score_silhouette, stability_pairs, gap_refs, on_k
+    )
     result = weigh(ks, rows, stability_pairs, gap_refs)
     sweep_id = _write(shared, result, config, features, source.rows, ingest_id)
     return replace(result, sweep_id=sweep_id)

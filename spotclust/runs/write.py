@@ -142,36 +142,60 @@ def write_run(
 ) -> None:
     """Every table of a run. measured: the scores, silhouette columns and timings;
     silhouette: its per-row values, for silhouette_values."""
+    insert_run(con, run_id, config, source.features, len(model.labels), measured, ingest)
+    _write_assignments(con, run_id, source, ids, model)
+    write_fitted(con, run_id, source, model)
+    if silhouette is not None and silhouette.values is not None:
+        write_silhouette_values(con, run_id, ids.row_number, silhouette)
+
+
+def insert_run(
+    con: duckdb.DuckDBPyConnection,
+    run_id: int,
+    config: ClusterConfig,
+    features: list[str],
+    rows_used: int,
+    measured: dict,
+    ingest: tuple[int, str],
+) -> None:
+    """The run's row of `runs`. measured: scores, silhouette columns, timings, and for
+    another engine than the local one its columns (engine, engine_version, ...)."""
     record = {
         "run_id": run_id,
         "created_at": datetime.now(UTC),
         "status": "complete",
         "k": config.k,
-        "features": source.features,
+        "features": features,
         "pca_components": config.pca_components,
         "algorithm": config.algorithm,
         "seed": config.seed,
         "n_init": config.n_init,
         "row_rule": config.row_rule,
-        "rows_used": len(model.labels),
+        "rows_used": rows_used,
         "ingest_id": ingest[0],
         "data_sha256": ingest[1],
         **measured,
         **versions(),
     }
     insert_record(con, "runs", record)
-    _write_assignments(con, run_id, source, ids, model)
+
+
+def write_fitted(con: duckdb.DuckDBPyConnection, run_id: int, source: FeatureSource, model):
+    """Everything of a run but its row of `runs` and its assignments (written first): the
+    centroids, the fitted scaler and PCA, the profiles and the labels. model: a Model, or
+    any object with the same fitted numbers (projection.scaler.mean_, .scale_; projection.pca
+    .mean_, .components_, .explained_variance_, .explained_variance_ratio_;
+    projection.pca_components; centres; scaled_means), as another engine gives them."""
     _write_centroids(con, run_id, source.features, model)
     _write_model(con, run_id, source.features, model)
     _write_profiles(con, run_id, source)
     write_labels(con, run_id)
-    if silhouette is not None and silhouette.values is not None:
-        _write_silhouette_values(con, run_id, ids, silhouette)
 
 
-def _write_silhouette_values(con, run_id: int, ids: FeatureBatch, s: Silhouette) -> None:
-    """s(i) of every row scored (all of them, or the sample), by raw_tracks row."""
-    rows = ids.row_number if s.rows is None else np.asarray(ids.row_number)[s.rows]
+def write_silhouette_values(con, run_id: int, row_number: np.ndarray, s: Silhouette) -> None:
+    """s(i) of every row scored (all of them, or the sample), by raw_tracks row.
+    row_number: the rows s was computed over, in order (s.rows indexes them)."""
+    rows = row_number if s.rows is None else np.asarray(row_number)[s.rows]
     con.register("new_silhouette", pa.table({"row_number": rows, "silhouette": s.values}))
     con.execute(
         "INSERT INTO silhouette_values (run_id, row_number, silhouette) "
@@ -193,9 +217,15 @@ def _write_assignments(con, run_id: int, source: FeatureSource, ids: FeatureBatc
         }
     )
     con.register("new_assignments", new_rows)
+    insert_assignments(con, run_id, source)
+    con.unregister("new_assignments")
+
+
+def insert_assignments(con: duckdb.DuckDBPyConnection, run_id: int, source: FeatureSource):
+    """The rows of the relation registered as new_assignments (row_number, cluster, pc1,
+    pc2, distance) into assignments, with each row's track_id from the source table."""
     sql = read_sql("queries/insert_assignments.sql").format(source=source.table)
     con.execute(sql, {"run_id": run_id})
-    con.unregister("new_assignments")
 
 
 def _write_centroids(con, run_id: int, features: list[str], model: Model) -> None:

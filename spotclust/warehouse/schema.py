@@ -21,8 +21,9 @@ from spotclust.warehouse.sql_files import models, read_sql
 # ingests records the shape and column mapping; raw_tracks keeps genre lists and the file's
 # other columns. 5: raw_tracks' whole-number columns are DOUBLE, so a fraction reaches the
 # row checks as it is (never rounded on the way in). 6: silhouette_values, each scored row's
-# s(i) per run. See MIGRATIONS.
-SCHEMA_VERSION = 6
+# s(i) per run. 7: runs and sweeps record their engine (local or Spark), and a Spark run its
+# version, master, k-means settings and Spark's own silhouette. See MIGRATIONS.
+SCHEMA_VERSION = 7
 
 
 def _create_tables(con: duckdb.DuckDBPyConnection) -> None:
@@ -34,7 +35,13 @@ BACKFILL: dict[tuple[str, str], str] = {
     # PCA was fitted on the standardised features, whose means are 0 by construction: its
     # centre in scaled units is 0 (to rounding) for every run made before it was recorded.
     ("run_features", "pca_mean"): "0.0",
+    # Every run and sweep before engines were recorded was fitted in one process.
+    ("runs", "engine"): "'local'",
+    ("sweeps", "engine"): "'local'",
 }
+# Columns whose default tables.sql declares: a writer that names no engine is local. (A
+# column added by _add_missing_columns loses its default; _engine_columns puts it back.)
+ENGINE_DEFAULTS = (("runs", "engine"), ("sweeps", "engine"))
 
 
 # (table, column, type, nullable) of the warehouse's own tables, in column order.
@@ -99,6 +106,13 @@ def _models_only(con: duckdb.DuckDBPyConnection) -> None:
     """Nothing but the models change: the pass that ends every upgrade rebuilds them."""
 
 
+def _engine_columns(con: duckdb.DuckDBPyConnection) -> None:
+    """The engine columns, 'local' in every older row and by default (tables.sql)."""
+    _add_tables_and_columns(con)
+    for table, column in ENGINE_DEFAULTS:  # names of tables.sql, not a user's
+        con.execute(f'ALTER TABLE "{table}" ALTER COLUMN "{column}" SET DEFAULT \'local\'')
+
+
 # raw_tracks' columns of whole numbers, DOUBLE since version 5 (INTEGER or BIGINT before).
 WHOLE_NUMBER_COLUMNS = ("popularity", "duration_ms", "key", "mode", "time_signature")
 
@@ -131,6 +145,7 @@ MIGRATIONS: dict[int, tuple[str, Callable[[duckdb.DuckDBPyConnection], None]]] =
     ),
     5: ("keep fractions in raw_tracks' whole-number columns (DOUBLE)", _whole_numbers_as_read),
     6: ("store each scored row's silhouette (silhouette_values)", _add_tables_and_columns),
+    7: ("record each run's and sweep's engine (local or Spark) and its settings", _engine_columns),
 }
 # Tables that mark a warehouse made by spotclust before it recorded a schema version.
 _VERSION_0_TABLES = ("raw_tracks", "ingests")

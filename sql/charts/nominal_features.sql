@@ -2,16 +2,19 @@
 -- (key, mode, time_signature: categories coded as numbers, so shares, never means): tracks,
 -- share of the cluster, and the share of all the run's tracks for comparison. Labels in words:
 -- key 0..11 as C..B (-1: none detected), mode as minor/major, time_signature as 3/4..7/4.
-WITH long AS (
-    UNPIVOT (
-        SELECT a.cluster, t."key", t."mode", t.time_signature
-        FROM assignments AS a JOIN tracks AS t USING (track_id)
-        WHERE a.run_id = $run_id
-    )
-    ON "key", "mode", time_signature INTO NAME feature VALUE value
+-- The tracks are counted per combination of the three first (a few hundred rows), then
+-- unpivoted.
+WITH combinations AS (
+    SELECT a.cluster, t."key", t."mode", t.time_signature, count(*) AS tracks
+    FROM assignments AS a JOIN tracks AS t USING (track_id)
+    WHERE a.run_id = $run_id
+    GROUP BY ALL
+),
+long AS (
+    UNPIVOT combinations ON "key", "mode", time_signature INTO NAME feature VALUE value
 ),
 counts AS (
-    SELECT cluster, feature, value, count(*) AS tracks FROM long GROUP BY ALL
+    SELECT cluster, feature, value, sum(tracks)::BIGINT AS tracks FROM long GROUP BY ALL
 )
 SELECT
     cluster,

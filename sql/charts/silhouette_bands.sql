@@ -2,20 +2,25 @@
 -- lowest, cut into at most $bins bands per cluster (one band per track when fewer), one row
 -- per band: its mean, lowest and highest s(i) and its place [y0, y1) on a vertical axis that
 -- stacks the clusters in order, each as tall as its scored tracks, $gap of the total apart.
+-- Each cluster's values are sorted as one list (list_sort), then numbered as they unnest.
 WITH scored AS (
     SELECT a.cluster, v.silhouette
     FROM silhouette_values AS v
     JOIN assignments AS a USING (run_id, row_number)
     WHERE v.run_id = $run_id
 ),
-ranked AS (
+sorted AS (
     SELECT
         cluster,
-        silhouette,
-        row_number() OVER (PARTITION BY cluster ORDER BY silhouette DESC) - 1 AS rank,
-        count(*) OVER (PARTITION BY cluster) AS n,
-        avg(silhouette) OVER (PARTITION BY cluster) AS cluster_mean
+        list_sort(list(silhouette), 'DESC', 'NULLS LAST') AS values,
+        count(*) AS n,
+        avg(silhouette) AS cluster_mean
     FROM scored
+    GROUP BY cluster
+),
+ranked AS (
+    SELECT cluster, n, cluster_mean, unnest(values) AS silhouette, unnest(range(n)) AS rank
+    FROM sorted
 ),
 bands AS (
     SELECT
@@ -37,7 +42,7 @@ stacks AS (
         sum(n) OVER (ORDER BY cluster ROWS UNBOUNDED PRECEDING) - n
             + (row_number() OVER (ORDER BY cluster) - 1)
               * ceil(sum(n) OVER () * $gap) AS offset
-    FROM (SELECT cluster, count(*) AS n FROM scored GROUP BY cluster)
+    FROM sorted
 )
 SELECT
     b.cluster,

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from spotclust.cli import cli
 
 # Settings a developer's shell may hold that must not reach a command under test.
-AMBIENT_SETTINGS = ("SPOTCLUST_DB", "SPOTCLUST_LOCK_TIMEOUT")
+AMBIENT_SETTINGS = ("SPOTCLUST_DB", "SPOTCLUST_LOCK_TIMEOUT", "SPOTCLUST_WORKERS")
 
 
 @dataclass
