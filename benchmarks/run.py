@@ -161,10 +161,22 @@ def run_section(name: str, args, dataset: Path, results: dict, started: float) -
     record["measured"] = utc_now()
     results["sections"][name] = record
     note_progress(results["meta"], started)
+    _take_newer(results, load_results(results_path(args.quick)), args.sections)
     save_results(results_path(args.quick), results)  # after each section
     report = report_path(args.quick)
     write_report(report, results)
     log(f"=== section {name} done in {record['seconds'] / 60:.1f} min; wrote {report}")
+
+
+def _take_newer(results: dict, saved: dict, running: list[str]) -> None:
+    """Sections this run does not measure, as saved now: another benchmark run may have
+    saved newer figures for them since this one started."""
+    for name, record in saved.get("sections", {}).items():
+        if name not in running:
+            results["sections"][name] = record
+            if "meta" in saved:
+                kept = saved.get("kept_from", {}).get(name) or saved["meta"]
+                results.setdefault("kept_from", {})[name] = kept
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -36,7 +36,7 @@ STAGES = ("load", "scale", "pca", "kmeans", "silhouette", "metrics", "write", "t
 SYNTH_MODULE = "spotclust.files.synth"
 
 
-def _synthesize(args, cli: list, synth_help: str | None, path: Path, rows: int) -> dict:
+def synthesize(args, cli: list, synth_help: str | None, path: Path, rows: int) -> dict:
     """The synth process record; with --reuse-synth, that of the run that made the file if
     the synthesizer's source has not changed since."""
     stamp = path.with_suffix(".json")
@@ -65,7 +65,7 @@ def _synthesize(args, cli: list, synth_help: str | None, path: Path, rows: int) 
     return record
 
 
-def _ingest(args, cli: list, source: Path, db: Path, label: str) -> dict:
+def ingest(args, cli: list, source: Path, db: Path, label: str) -> dict:
     """`spotclust ingest source` into db (may fail: the record says how)."""
     return run_process(
         [*cli, "ingest", source, "--db", db],
@@ -115,7 +115,7 @@ def _csv_ingest(args, cli: list, parquet: Path, rows: int) -> dict:
     check(run_process([PYTHON, "-c", copy, parquet, csv_path], env=child_env(), label="to CSV"))
     csv_bytes = csv_path.stat().st_size
     log(f"scale: ingest {rows:,} rows from CSV")
-    result = _ingest(args, cli, csv_path, db, f"ingest CSV {rows:,}")
+    result = ingest(args, cli, csv_path, db, f"ingest CSV {rows:,}")
     csv_path.unlink(missing_ok=True)
     if not args.keep:
         remove_warehouse(db)
@@ -125,16 +125,16 @@ def _csv_ingest(args, cli: list, parquet: Path, rows: int) -> dict:
 def _measure_size(args, cli: list, synth_help: str | None, work: Path, rows: int) -> dict:
     path = work / f"synth_{rows}_seed{args.seed}.parquet"
     entry: dict = {"rows": rows, "file": str(path)}
-    entry["synth"] = _synthesize(args, cli, synth_help, path, rows)
+    entry["synth"] = synthesize(args, cli, synth_help, path, rows)
     db = work / f"w_{rows}.duckdb"
     remove_warehouse(db)
     log(f"scale: ingest {rows:,} rows")
-    ingest = _ingest(args, cli, path, db, f"ingest {rows:,}")
+    ingested = ingest(args, cli, path, db, f"ingest {rows:,}")
     entry["ingest"] = {
-        **process_outcome(ingest),
-        "seconds_reported": ingest_seconds(ingest["stdout"]),
+        **process_outcome(ingested),
+        "seconds_reported": ingest_seconds(ingested["stdout"]),
     }
-    if ingest["returncode"] == 0:
+    if ingested["returncode"] == 0:
         _cluster_all(args, cli, db, rows, entry)
         entry["warehouse_bytes"] = db.stat().st_size if db.exists() else None
         entry["ingest_csv"] = _csv_ingest(args, cli, path, rows)

@@ -7,7 +7,7 @@ claims).
 
 from __future__ import annotations
 
-from . import e2e, place, scale, silhouette, sweep
+from . import cold, e2e, ingest, pages, place, scale, silhouette, spark, startup, sweep
 
 SECTIONS = {
     "e2e": e2e,
@@ -15,4 +15,9 @@ SECTIONS = {
     "sweep": sweep,
     "scale": scale,
     "place": place,
+    "ingest": ingest,
+    "startup": startup,
+    "cold": cold,
+    "spark": spark,
+    "pages": pages,
 }

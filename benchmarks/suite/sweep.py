@@ -18,7 +18,7 @@ from .harness import (
     run_script,
 )
 from .markdown import fmt_mb, fmt_s, fmt_x, heading, median_pct, pct, ratio, shell, summary, table
-from .spotclust_cli import VARIANTS, has_command, spotclust_cmd, sweep_rows
+from .spotclust_cli import MODEL_OPTIONS, has_command, spotclust_cmd, sweep_rows
 
 
 def _spotclust_sweeps(args, cli: list[str], db: Path, variant: str) -> list[dict]:
@@ -26,7 +26,7 @@ def _spotclust_sweeps(args, cli: list[str], db: Path, variant: str) -> list[dict
     runs = []
     for i in range(repeats):
         log(f"sweep: spotclust sweep --k 2..12 ({variant}) {i + 1}/{repeats}")
-        cmd = [*cli, "sweep", "--k", "2..12", *VARIANTS[variant], "--exact-silhouette"]
+        cmd = [*cli, "sweep", "--k", "2..12", *MODEL_OPTIONS[variant], "--exact-silhouette"]
         cmd += ["--db", db, "-q"]
         if "--stability" in (has_command("sweep") or ""):
             cmd += ["--stability", "0"]  # the notebook way has no stability either
@@ -47,7 +47,7 @@ def run(args, dataset: Path) -> dict:
     db = work / "w.duckdb"
     log("sweep: ingest the shipped dataset (not timed as part of the sweep)")
     check(run_process([*cli, "ingest", dataset, "--db", db], env=child_env(), label="ingest"))
-    out: dict = {"spotclust": {v: _spotclust_sweeps(args, cli, db, v) for v in VARIANTS}}
+    out: dict = {"spotclust": {v: _spotclust_sweeps(args, cli, db, v) for v in MODEL_OPTIONS}}
     notebook = [PYTHON, BENCHMARKS / "notebook_sweep.py", dataset, "--k", "2..12"]
     if args.sweep_sample:
         notebook += ["--sample", str(args.sweep_sample)]
