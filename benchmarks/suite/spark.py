@@ -206,30 +206,35 @@ def _stage_rows(sizes: dict) -> list[list]:
     return rows
 
 
+def _seconds(p: dict, names: tuple[str, ...]) -> float:
+    """A process's seconds in the named stages of `runs` ('wall': its wall time; a stage
+    named '-stage' is taken away)."""
+    stages = p["run"]["seconds"]
+    total = 0.0
+    for name in names:
+        sign, name = (-1, name[1:]) if name.startswith("-") else (1, name)
+        total += sign * (p["wall"] if name == "wall" else stages.get(name) or 0)
+    return total
+
+
 def per_row_costs(small: dict, big: dict, n_small: int, n_big: int) -> dict | None:
-    """Seconds per row (the slope between the two sizes) of each engine's whole process,
-    and of Spark's executor stages (parallel) and its driver's own share (serial)."""
+    """Seconds per row (the slope between the two sizes, so that fixed costs drop out) of
+    each engine's process, Spark's JVM start aside (a fixed cost, however long it took); of
+    Spark's executor stages (parallel: they divide among a cluster's workers) and of what
+    its driver does per row (serial: DuckDB staging the rows and loading the assignments)."""
     if not all(_ok(e.get(engine)) for e in (small, big) for engine in ENGINES):
         return None
-    extra = n_big - n_small
 
-    def slope(engine: str, names=None) -> float:
-        def seconds(e: dict) -> float:
-            p = e[engine]
-            if names is None:
-                return p["wall"]
-            stages = p["run"]["seconds"]
-            return sum(stages.get(name) or 0 for name in names)
+    def slope(engine: str, *names: str) -> float:
+        return (_seconds(big[engine], names) - _seconds(small[engine], names)) / (n_big - n_small)
 
-        return (seconds(big) - seconds(small)) / extra
-
-    spark_total, parallel = slope("spark"), slope("spark", PARALLEL)
-    local_rss = (big["local"]["max_rss_mb"] - small["local"]["max_rss_mb"]) * 2**20 / extra
+    local_rss = (big["local"]["max_rss_mb"] - small["local"]["max_rss_mb"]) * 2**20
+    local_rss /= n_big - n_small
     return {
-        "local": slope("local"),
-        "spark": spark_total,
-        "spark_parallel": parallel,
-        "spark_serial": spark_total - parallel,
+        "local": slope("local", "wall"),
+        "spark": slope("spark", "wall", "-engine_start"),
+        "spark_parallel": slope("spark", *PARALLEL),
+        "spark_serial": slope("spark", "load", "-engine_start", "write"),
         "local_bytes_per_row": local_rss,
         "local_row_limit": RAM_GIB * 2**30 / local_rss,
     }
@@ -242,11 +247,11 @@ def _crossover(costs: dict) -> str:
     us = {name: value * 1e6 for name, value in costs.items() if not name.startswith("local_")}
     limit = costs["local_row_limit"]
     head = (
-        f"Per row (the slope from the smaller to the larger size, so start-up costs drop out), "
-        f"the local engine costs {us['local']:.2f} µs and Spark local[2] {us['spark']:.2f} µs: "
-        f"{us['spark_parallel']:.2f} µs in Spark's stages (they divide among a cluster's "
-        f"workers) and {us['spark_serial']:.2f} µs on the driver (staging the rows with "
-        f"DuckDB, loading the assignments back, the process). "
+        f"Per row (the slope from the smaller to the larger size, so start-up costs drop "
+        f"out), the local engine costs {us['local']:.2f} µs and Spark local[2] "
+        f"{us['spark']:.2f} µs: {us['spark_parallel']:.2f} µs in Spark's stages (they divide "
+        f"among a cluster's workers) and {us['spark_serial']:.2f} µs on the driver (DuckDB "
+        "staging the rows and loading the assignments back; the rest is the process). "
     )
     if serial >= local:
         where = (
@@ -284,7 +289,8 @@ def render(section: dict, claims: list) -> list[str]:
         "never reaps, so its memory is in the Spark columns (largest value the event log "
         "recorded; in local mode the one JVM is driver and executor). *foreign CPU*: the "
         "share of the machine's CPU other processes took meanwhile (for Spark, less the CPU "
-        "time of Spark's tasks, from the event log). *adjusted Rand vs local*: between the "
+        "time of Spark's tasks, from the event log: what is left also holds the JVM's own "
+        "garbage collection, compilation and scheduling). *adjusted Rand vs local*: between the "
         "two runs' assignments (`spotclust compare`).\n",
         table(
             [

@@ -8,6 +8,7 @@ import atexit
 import contextlib
 import logging
 import os
+import re
 import signal
 import tempfile
 import threading
@@ -197,12 +198,23 @@ def _java_message(exc) -> str:
         return str(exc)
 
 
+def _jvm_said() -> str:
+    """What the JVM said before it ended, from its log: its first line that names a problem
+    (e.g. 'Invalid maximum heap size: -Xmxabc')."""
+    try:
+        lines = _jvm_log[0].read_text(errors="replace").splitlines() if _jvm_log else []
+    except OSError:
+        return ""
+    telling = [line.strip() for line in lines if re.search(r"Error|Exception|Invalid", line)]
+    return f" ({telling[0][:200]})" if telling else ""
+
+
 def _said(message: str) -> str:
     """Spark's message in one line, with what to do for the failures a user can fix."""
     lines = [line.strip() for line in message.splitlines() if line.strip()]
     first = lines[0][:300] if lines else "no message"
     if "JAVA_GATEWAY_EXITED" in message or "Answer from Java side is empty" in message:
-        first = "Spark's JVM ended unexpectedly"
+        first = f"Spark's JVM ended unexpectedly{_jvm_said()}"
     if "OutOfMemoryError" in message:
         return (
             f"Spark ran out of memory ({first}): give it more, e.g. --spark-conf "
