@@ -88,7 +88,7 @@ def test_sigkill_mid_run_then_a_whole_run_on_spark(
     # The next command (here `run`: ingest, a Spark sweep, a Spark run) removes it, finds
     # its own files only, and prints nothing of Java's.
     done = run_process(
-        ["run", grouped_template.with_name("grouped.csv"), "--k", "3", "--sweep", "2..4",
+        ["run", grouped_template.with_name("grouped.csv"), "--k", "3", "--sweep", "2,3",
          "--stability", "0", "--n-init", "1", "--no-charts", *SPARK, "--spark-stage", stage,
          "--db", grouped_db],
         cwd=tmp_path,

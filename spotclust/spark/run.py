@@ -107,7 +107,7 @@ def fit_and_score(
     """Spark's part: fit, score, and the assignments written to the stage."""
     from spotclust.spark import fit  # pyspark: only once a Spark run starts
 
-    projected = fit.project(spark, str(area.features), len(source.features), config, timings)
+    projected = fit.project(spark, area.features_uri, len(source.features), config, timings)
     stage("kmeans")
     t = time.perf_counter()
     space = fit.cached_space(projected)
@@ -127,7 +127,7 @@ def fit_and_score(
     stage("metrics")
     t = time.perf_counter()
     rows = fit.labelled(projected.frame, kmeans)  # every column, read from the stage again
-    fit.write_assignments(rows, str(area.assignments))
+    fit.write_assignments(rows, area.assignments_uri)
     sums = fit.cluster_sums(rows, config.k, genres=len(source.genres))
     if int(sums.counts.sum()) != source.rows:
         raise EngineError(f"Spark read {sums.counts.sum()} rows of the {source.rows} staged")

@@ -48,6 +48,16 @@ class RunStage:
     def features(self) -> Path:
         return self.path / "features"
 
+    # Spark is given file:// URIs: a bare path would be read on the cluster's default file
+    # system (HDFS, on YARN).
+    @property
+    def features_uri(self) -> str:
+        return self.features.as_uri()
+
+    @property
+    def assignments_uri(self) -> str:
+        return self.assignments.as_uri()
+
     @property
     def features_marker(self) -> Path:
         return self.path / "features.json"
@@ -72,6 +82,7 @@ def default_root(db: Path) -> Path:
 def run_stage(root: Path, given: bool) -> Iterator[RunStage]:
     """A new subdirectory of root for one run, removed when the block ends (with root, when
     spotclust chose it and it is empty). given: the user named root (--spark-stage)."""
+    root = root.resolve()  # absolute: Spark is given file:// URIs
     try:
         root.mkdir(parents=True, exist_ok=True)
         remove_abandoned(root)

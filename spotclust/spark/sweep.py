@@ -52,7 +52,7 @@ def sweep_spark(
         with spark_session(engine, {}) as spark:
             from spotclust.spark import fit  # pyspark: only once a Spark sweep starts
 
-            projected = fit.project(spark, str(area.features), len(source.features), config, {})
+            projected = fit.project(spark, area.features_uri, len(source.features), config, {})
             space = fit.cached_space(projected)
             fraction = reference_fraction(source.rows, config)
             _, reference, _ = fit.collect_rows(space, fraction, config.seed, with_cluster=False)

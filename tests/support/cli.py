@@ -13,7 +13,12 @@ from click.testing import CliRunner
 from spotclust.cli import cli
 
 # Settings a developer's shell may hold that must not reach a command under test.
-AMBIENT_SETTINGS = ("SPOTCLUST_DB", "SPOTCLUST_LOCK_TIMEOUT", "SPOTCLUST_WORKERS")
+AMBIENT_SETTINGS = (
+    "SPOTCLUST_DB",
+    "SPOTCLUST_LOCK_TIMEOUT",
+    "SPOTCLUST_WORKERS",
+    "SPOTCLUST_SPARK_MASTER",
+)
 
 
 @dataclass
