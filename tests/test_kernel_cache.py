@@ -79,3 +79,19 @@ def test_without_the_cache_a_fresh_process_compiles_and_the_statistics_say_so(tm
     )
     assert run.exit_code == 0, run.output
     assert int(run.stdout.strip().splitlines()[-1]) == 1
+
+
+def test_preloading_loads_every_kernel_from_the_cache_before_the_analysis_calls_one():
+    # `spotclust run` loads the kernels in its preload thread while DuckDB ingests
+    # (spotclust/preload.py): every kernel has its code after load_cached(), from the cache.
+    script = (
+        "import json\n"
+        "from spotclust.model.compile_kernels import kernels, load_cached\n"
+        "load_cached()\n"
+        "print(json.dumps({name: [len(k.signatures), sum(k.stats.cache_misses.values())]"
+        " for name, k in kernels().items()}))\n"
+    )
+    run = run_command([sys.executable, "-c", script], env=spotclust_env())
+    assert run.exit_code == 0, run.output
+    stats = json.loads(run.stdout.strip().splitlines()[-1])
+    assert stats == {name: [1, 0] for name in kernels()}

@@ -9,7 +9,7 @@ from sklearn.cluster import KMeans
 from sklearn.datasets import make_blobs
 from threadpoolctl import threadpool_limits
 
-from spotclust.model.kmeans import lloyd_kmeans
+from spotclust.model.kmeans import Rows, lloyd_kmeans
 
 
 def _sklearn(X, k, seed):
@@ -52,3 +52,13 @@ def test_more_clusters_than_distinct_points_relocates_empty_clusters():
     assert set(fit.labels_.tolist()) <= set(range(5))
     assert fit.inertia_ == pytest.approx(0.0, abs=1e-12)
     assert fit.cluster_centers_.shape == (5, 2)
+
+
+def test_restarts_sharing_prepared_rows_are_each_scikit_learns_fit():
+    # A sweep prepares the rows once (Rows) and fits every restart and k from them
+    X, _ = make_blobs(n_samples=4000, centers=5, cluster_std=2.5, random_state=7)
+    rows = Rows.of(X)
+    for k, seed in [(3, 11), (5, 12), (3, 11), (8, 13)]:
+        ours, theirs = lloyd_kmeans(rows, k, seed), _sklearn(X, k, seed)
+        assert np.array_equal(ours.labels_, theirs.labels_)
+        assert ours.n_iter_ == theirs.n_iter_

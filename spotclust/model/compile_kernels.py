@@ -49,6 +49,21 @@ def exercise() -> None:
         fit.predict(X)
 
 
+def load_cached() -> None:
+    """Load the kernels a 2-D analysis calls from numba's cache into this process, k-means
+    first (spotclust.preload runs this while DuckDB ingests): the way exercise() calls them,
+    on a few rows."""
+    from spotclust.model.kmeans import lloyd_kmeans
+    from spotclust.model.silhouette import sampled_silhouette, silhouette_samples
+
+    X = np.random.default_rng(0).normal(size=(40, 2))
+    labels = np.arange(40) % 4
+    lloyd_kmeans(X, 4, 0).predict(X)
+    silhouette_samples(X, labels)
+    silhouette_samples(X, labels % 2)
+    sampled_silhouette(X, labels, 10, seed=0)
+
+
 def main() -> int:
     exercise()
     compiled = kernels()

@@ -31,30 +31,58 @@ class KMeansFit:
         return nearest(columns, self.cluster_centers_)
 
 
-def lloyd_kmeans(X: np.ndarray, k: int, seed: int) -> KMeansFit:
+@dataclass(frozen=True)
+class Rows:
+    """Rows prepared once for every k-means restart on them (a sweep makes a hundred):
+    centred, as features x rows (the kernels' SIMD layout), with scikit-learn's tolerance
+    base and its first-centre distribution. Computing these took a third of a restart."""
+
+    X: np.ndarray
+    mean: np.ndarray
+    columns: np.ndarray
+    variance: float  # mean of the features' variances: tol = variance * TOL
+    cdf: np.ndarray  # what RandomState.choice(n, p=uniform) searches
+
+    @classmethod
+    def of(cls, X: np.ndarray) -> Rows:
+        if isinstance(X, Rows):
+            return X
+        X = np.asarray(X, dtype=np.float64)
+        mean = X.mean(axis=0)
+        centred = X - mean
+        weights = np.ones(len(X))
+        cdf = (weights / weights.sum()).cumsum()
+        cdf /= cdf[-1]
+        return cls(
+            X=X,
+            mean=mean,
+            columns=np.ascontiguousarray(centred.T),
+            variance=float(np.mean(np.var(centred, axis=0))),
+            cdf=cdf,
+        )
+
+
+def lloyd_kmeans(X: np.ndarray | Rows, k: int, seed: int) -> KMeansFit:
     """One k-means restart as scikit-learn's KMeans(n_init=1, random_state=seed) makes it:
     k-means++ seeding from the same random draws, then Lloyd's iterations, on the centred
     rows; both compiled (model/_kmeans_kernels.py)."""
     from spotclust.model._kmeans_kernels import lloyd, plusplus
 
-    X = np.asarray(X, dtype=np.float64)
-    mean = X.mean(axis=0)
-    centred = X - mean
-    columns = np.ascontiguousarray(centred.T)  # features x rows: the kernels' SIMD layout
-    n = len(X)
+    rows = Rows.of(X)
     random = np.random.RandomState(seed)  # the draws of scikit-learn's _kmeans_plusplus
-    weights = np.ones(n)
-    first = random.choice(n, p=weights / weights.sum())
+    # random.choice(n, p=uniform weights), as numpy computes it: one uniform draw, searched
+    first = min(int(rows.cdf.searchsorted(random.random_sample(), side="right")), len(rows.cdf) - 1)
     draws = random.uniform(size=(k - 1, 2 + int(np.log(k))))
-    init = plusplus(columns, first, draws)
-    tol = float(np.mean(np.var(centred, axis=0)) * TOL)  # scikit-learn's: relative to the data
-    labels, centers, inertia, n_iter = lloyd(columns, init, MAX_ITER, tol)
-    return KMeansFit(centers + mean, labels.astype(np.int32), float(inertia), int(n_iter))
+    init = plusplus(rows.columns, first, draws)
+    tol = rows.variance * TOL  # scikit-learn's: relative to the data
+    labels, centers, inertia, n_iter = lloyd(rows.columns, init, MAX_ITER, tol)
+    return KMeansFit(centers + rows.mean, labels.astype(np.int32), float(inertia), int(n_iter))
 
 
 def kmeans_restarts(X: np.ndarray, k: int, n_init: int, seed: int) -> KMeansFit:
     """The best of n_init restarts, one after another (for small sets fitted in a pool)."""
-    return best_restart([lloyd_kmeans(X, k, s) for s in restart_seeds(seed, n_init)])
+    rows = Rows.of(X)
+    return best_restart([lloyd_kmeans(rows, k, s) for s in restart_seeds(seed, n_init)])
 
 
 @dataclass
@@ -99,19 +127,22 @@ def restart_tasks(config: ClusterConfig, k: int) -> list[int]:
     return restart_seeds(config.seed, config.n_init)
 
 
-def fit_task(space: np.ndarray, config: ClusterConfig, k: int, seed: int):
-    """One of restart_tasks(config, k): a fitted k-means (or MiniBatchKMeans)."""
+def fit_task(space: np.ndarray | Rows, config: ClusterConfig, k: int, seed: int):
+    """One of restart_tasks(config, k): a fitted k-means (or MiniBatchKMeans). Pass Rows
+    when fitting the same rows many times."""
     if config.algorithm == "minibatch":
+        X = space.X if isinstance(space, Rows) else space
         return MiniBatchKMeans(
             n_clusters=k, n_init=config.n_init, random_state=seed, batch_size=4096
-        ).fit(space)
+        ).fit(X)
     return lloyd_kmeans(space, k, seed)
 
 
 def fit_all(space: np.ndarray, config: ClusterConfig, k: int) -> KMeansFit | MiniBatchKMeans:
     """The best of config's restarts for k, fitted side by side on every core."""
+    rows = Rows.of(space) if config.algorithm != "minibatch" else space
     fits = map_fits(
-        lambda seed: fit_task(space, config, k, seed),
+        lambda seed: fit_task(rows, config, k, seed),
         restart_tasks(config, k),
         workers_for(space.nbytes),
     )

@@ -64,13 +64,44 @@ def silhouette(
 
 
 def separation(X: np.ndarray, labels: np.ndarray) -> dict[str, float | None]:
-    """Calinski-Harabasz (higher is better) and Davies-Bouldin (lower is better)."""
-    if len(np.unique(labels)) < 2:
+    """Calinski-Harabasz (higher is better) and Davies-Bouldin (lower is better), as
+    scikit-learn defines them, in a few passes over the rows (labels: 0..k-1).
+
+    scikit-learn's own functions validate and re-label the rows and loop over clusters in
+    Python: 50 ms a call at 112k rows, half a second for a sweep of k = 1..10."""
+    labels = np.asarray(labels)
+    counts = np.bincount(labels)
+    sums = np.stack([np.bincount(labels, weights=column, minlength=len(counts)) for column in X.T])
+    members = counts > 0
+    means = np.zeros_like(sums.T)
+    means[members] = sums.T[members] / counts[members, None]
+    distance = np.sqrt(((X - means[labels]) ** 2).sum(axis=1))
+    within = float((distance**2).sum())
+    scatter = np.bincount(labels, weights=distance, minlength=len(counts))
+    return separation_scores(
+        counts[members], means[members], X.mean(axis=0), within, scatter[members]
+    )
+
+
+def separation_scores(
+    counts: np.ndarray, means: np.ndarray, overall: np.ndarray, within: float, distances
+) -> dict[str, float | None]:
+    """Calinski-Harabasz and Davies-Bouldin over the non-empty clusters from their sizes,
+    member means, the mean of all rows, the within-cluster sum of squares and each cluster's
+    sum of distances to its mean (scikit-learn's definitions)."""
+    k, n = len(counts), float(counts.sum())
+    if k < 2:
         return {"calinski_harabasz": None, "davies_bouldin": None}
-    return {
-        "calinski_harabasz": float(skm.calinski_harabasz_score(X, labels)),
-        "davies_bouldin": float(skm.davies_bouldin_score(X, labels)),
-    }
+    counts = counts.astype(float)
+    between = float((counts * ((means - overall) ** 2).sum(axis=1)).sum())
+    calinski = 1.0 if within == 0 else between * (n - k) / (within * (k - 1))
+    scatter = distances / counts
+    apart = np.sqrt(((means[:, None, :] - means[None, :, :]) ** 2).sum(axis=2))
+    if np.allclose(scatter, 0) or np.allclose(apart, 0):
+        return {"calinski_harabasz": calinski, "davies_bouldin": 0.0}
+    apart[apart == 0] = np.inf
+    ratios = (scatter[:, None] + scatter[None, :]) / apart
+    return {"calinski_harabasz": calinski, "davies_bouldin": float(np.max(ratios, axis=1).mean())}
 
 
 GENRE_SCORES = ("adjusted_rand", "normalized_mutual_info", "homogeneity", "completeness", "purity")

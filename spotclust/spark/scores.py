@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.metrics import mutual_info_score
 
-from spotclust.model.metrics import GENRE_SCORES
+from spotclust.model.metrics import GENRE_SCORES, separation_scores
 
 
 @dataclass(frozen=True)
@@ -34,22 +34,15 @@ def separation(sums: ClusterSums) -> dict[str, float | None]:
     clusters, from sums. Davies-Bouldin's scatter is the mean distance to the k-means centre:
     the member mean it is defined with, once k-means has converged (to its tolerance)."""
     members = sums.counts > 0
-    k, n = int(members.sum()), float(sums.counts.sum())
-    if k < 2:
+    if members.sum() < 2:
         return {"calinski_harabasz": None, "davies_bouldin": None}
     counts = sums.counts[members].astype(float)
     means = sums.space_sums[members] / counts[:, None]
-    overall = sums.space_sums[members].sum(axis=0) / n
-    between = float((counts * ((means - overall) ** 2).sum(axis=1)).sum())
+    overall = sums.space_sums[members].sum(axis=0) / counts.sum()
     within = float((sums.space_squares[members] - counts * (means**2).sum(axis=1)).sum())
-    calinski = 1.0 if within == 0 else between * (n - k) / (within * (k - 1))
-    scatter = sums.distance_sums[members] / counts
-    apart = np.sqrt(((means[:, None, :] - means[None, :, :]) ** 2).sum(axis=2))
-    if np.allclose(scatter, 0) or np.allclose(apart, 0):
-        return {"calinski_harabasz": calinski, "davies_bouldin": 0.0}
-    apart[apart == 0] = np.inf
-    ratios = (scatter[:, None] + scatter[None, :]) / apart
-    return {"calinski_harabasz": calinski, "davies_bouldin": float(np.max(ratios, axis=1).mean())}
+    return separation_scores(
+        sums.counts[members], means, overall, within, sums.distance_sums[members]
+    )
 
 
 def inertia(sums: ClusterSums) -> float:
