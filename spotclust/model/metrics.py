@@ -104,6 +104,34 @@ def separation_scores(
     return {"calinski_harabasz": calinski, "davies_bouldin": float(np.max(ratios, axis=1).mean())}
 
 
+def adjusted_rand(table: np.ndarray) -> float:
+    """scikit-learn's adjusted_rand_score from the contingency table of two labellings,
+    through its pair confusion matrix, in Python integers (their products overflow 64 bits
+    past ~10^9 rows)."""
+    n = int(table.sum())
+    squares = int((table.astype(object) ** 2).sum())
+    both = squares - n
+    only_cluster = int((table.astype(object) @ table.sum(axis=0).astype(object)).sum()) - squares
+    only_genre = int((table.T.astype(object) @ table.sum(axis=1).astype(object)).sum()) - squares
+    neither = n * n - only_cluster - only_genre - squares
+    if only_cluster == 0 and only_genre == 0:
+        return 1.0
+    numerator = 2 * (both * neither - only_genre * only_cluster)
+    denominator = (both + only_genre) * (only_genre + neither) + (both + only_cluster) * (
+        only_cluster + neither
+    )
+    return float(numerator / denominator)
+
+
+def adjusted_rand_of(a: np.ndarray, b: np.ndarray) -> float:
+    """adjusted_rand(the contingency table) of two labellings numbered from 0: scikit-learn's
+    adjusted_rand_score without its checks and sorts (10 ms a pair at 20,000 rows)."""
+    columns = int(b.max()) + 1
+    cells = np.bincount(a.astype(np.int64) * columns + b, minlength=(int(a.max()) + 1) * columns)
+    table = cells.reshape(-1, columns)
+    return adjusted_rand(table[table.sum(axis=1) > 0][:, table.sum(axis=0) > 0])
+
+
 GENRE_SCORES = ("adjusted_rand", "normalized_mutual_info", "homogeneity", "completeness", "purity")
 
 

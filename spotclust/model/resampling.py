@@ -11,9 +11,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from sklearn.metrics import adjusted_rand_score
 
 from spotclust.model.kmeans import KMeansFit, kmeans_restarts
+from spotclust.model.metrics import adjusted_rand_of
 
 RESAMPLE_FRACTION = 0.8  # share of the rows in each stability subsample
 RESAMPLE_ROWS = 20_000  # cap on every resampled set: the cost stays flat at 10M rows
@@ -77,7 +77,7 @@ def stability_pair(
         _kmeans(space[rng.choice(n, size, replace=False)], k, n_init, rng).predict(sample)
         for _ in range(2)
     ]
-    return float(adjusted_rand_score(*labelings))
+    return adjusted_rand_of(*labelings)
 
 
 def summarise(scores: list[float]) -> tuple[float, float]:

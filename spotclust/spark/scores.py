@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.metrics import mutual_info_score
 
-from spotclust.model.metrics import GENRE_SCORES, separation_scores
+from spotclust.model.metrics import GENRE_SCORES, adjusted_rand, separation_scores
 
 
 @dataclass(frozen=True)
@@ -67,7 +67,7 @@ def genre_agreement(contingency: np.ndarray) -> dict[str, float | None]:
     homogeneity = mutual / h_genre if h_genre else 1.0
     completeness = mutual / h_cluster if h_cluster else 1.0
     return {
-        "adjusted_rand": _adjusted_rand(table),
+        "adjusted_rand": adjusted_rand(table),
         "normalized_mutual_info": _normalized_mutual_info(table, mutual, h_genre, h_cluster),
         "homogeneity": float(homogeneity),
         "completeness": float(completeness),
@@ -80,24 +80,6 @@ def _entropy(counts: np.ndarray) -> float:
     counts = counts[counts > 0].astype(np.float64)
     total = counts.sum()
     return float(-np.sum((counts / total) * (np.log(counts) - np.log(total))))
-
-
-def _adjusted_rand(table: np.ndarray) -> float:
-    """scikit-learn's adjusted_rand_score through its pair confusion matrix, in Python
-    integers (their products overflow 64 bits past ~10^9 rows)."""
-    n = int(table.sum())
-    squares = int((table.astype(object) ** 2).sum())
-    both = squares - n
-    only_cluster = int((table.astype(object) @ table.sum(axis=0).astype(object)).sum()) - squares
-    only_genre = int((table.T.astype(object) @ table.sum(axis=1).astype(object)).sum()) - squares
-    neither = n * n - only_cluster - only_genre - squares
-    if only_cluster == 0 and only_genre == 0:
-        return 1.0
-    numerator = 2 * (both * neither - only_genre * only_cluster)
-    denominator = (both + only_genre) * (only_genre + neither) + (both + only_cluster) * (
-        only_cluster + neither
-    )
-    return float(numerator / denominator)
 
 
 def _normalized_mutual_info(table, mutual: float, h_genre: float, h_cluster: float) -> float:

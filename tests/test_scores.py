@@ -1,5 +1,6 @@
-"""Calinski-Harabasz and Davies-Bouldin as model/metrics.py computes them (a few passes over
-the rows, for every k of a sweep) equal scikit-learn's own functions."""
+"""Scores model/metrics.py computes in a few numpy passes, because a sweep computes them many
+times (Calinski-Harabasz and Davies-Bouldin for every k, adjusted Rand for every stability
+pair), equal scikit-learn's own functions."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import pytest
 from sklearn import metrics as skm
 from sklearn.datasets import make_blobs
 
-from spotclust.model.metrics import separation
+from spotclust.model.metrics import adjusted_rand_of, separation
 
 
 def _scikit_learn(X, labels):
@@ -49,3 +50,19 @@ def test_one_cluster_has_no_scores_and_identical_points_score_as_scikit_learn():
             "davies_bouldin": 0.0,
         }
     )
+
+
+@pytest.mark.parametrize(
+    ("n", "k_a", "k_b"), [(20000, 10, 10), (3000, 2, 9), (40, 3, 3), (500, 4, 1)]
+)
+def test_adjusted_rand_equals_scikit_learns(n, k_a, k_b):
+    rng = np.random.default_rng(n + k_a)
+    a, b = rng.integers(0, k_a, n), rng.integers(0, k_b, n)
+    b[: n // 2] = a[: n // 2] % k_b  # half the rows agree: neither 0 nor 1
+    assert adjusted_rand_of(a, b) == pytest.approx(skm.adjusted_rand_score(a, b), rel=1e-12)
+
+
+def test_adjusted_rand_of_the_same_partition_is_one_whatever_the_numbers():
+    a = np.random.default_rng(3).integers(0, 5, 1000)
+    assert adjusted_rand_of(a, (a + 2) % 5) == 1.0
+    assert adjusted_rand_of(np.zeros(9, dtype=int), np.zeros(9, dtype=int)) == 1.0
