@@ -251,6 +251,8 @@ def run_all(ctx, path, k, k_range, sweep_silhouette, stability_pairs, quiet, db,
 
     The same as `ingest`, `sweep` and `cluster` one after another, in one process.
     """
+    import gc
+
     from spotclust import preload
     from spotclust.cli.data import ingest
 
@@ -258,6 +260,7 @@ def run_all(ctx, path, k, k_range, sweep_silhouette, stability_pairs, quiet, db,
     loading = preload.start()  # the model and chart stack, while DuckDB ingests
     ctx.invoke(ingest, path=path, db=db)
     loading.join()
+    gc.freeze()  # the imported stack lives to the end: the collections of the run skip it
     with after_commit("the ingest", "the analysis not finished"):
         if k_range.lower() != "none":
             swept = _swept(k_range, quiet, db, options, sweep_silhouette, stability_pairs, 0)
