@@ -218,6 +218,17 @@ CREATE TABLE IF NOT EXISTS cluster_labels (
 );
 COMMENT ON TABLE cluster_labels IS 'A short generated name for each cluster of a run: its traits and top genres';
 
+-- Counted once, when the run is written (version 8): the labels, genre_breakdown and so
+-- every page and report of the run read these few rows instead of joining the run's
+-- assignments with track_genres again.
+CREATE TABLE IF NOT EXISTS cluster_genres (
+    run_id   INTEGER NOT NULL,
+    cluster  INTEGER NOT NULL,
+    genre    VARCHAR NOT NULL,
+    tracks   BIGINT NOT NULL       -- the cluster's tracks listed under the genre (a track once)
+);
+COMMENT ON TABLE cluster_genres IS 'Tracks of each genre in each cluster of a run, counted when the run was written';
+
 CREATE TABLE IF NOT EXISTS silhouette_values (
     run_id      INTEGER NOT NULL,
     row_number  BIGINT NOT NULL,   -- the raw_tracks row (as in assignments)

@@ -16,7 +16,7 @@ import pytest
 from support.processes import run_command
 
 from spotclust.charts.report_page import report_charts
-from spotclust.runs.report import agreement
+from spotclust.runs.report import agreement, purity
 
 HOSTILE = "<script>alert(1)</script>"
 ROOT = Path(__file__).resolve().parent.parent
@@ -210,3 +210,6 @@ def test_the_agreement_scores_are_scikit_learns(seed):
         skm.cluster.contingency_matrix(truth, labels).max(axis=0).sum() / n,
     )
     assert agreement(truth, labels) == pytest.approx(expected, abs=1e-12)
+    # the run's own purity, from the same table: exactly the share SQL counted before
+    most_common = sum(int(np.bincount(truth[labels == c]).max()) for c in np.unique(labels))
+    assert purity(truth, labels) == most_common / n

@@ -12,7 +12,8 @@ left them:
   materialized (feature_correlations still a view), as spotclust left it at 65c8818;
 * version 2: row_checks a copy of every file row's values with its checks (f6adea2);
 * version 4: raw_tracks' whole-number columns INTEGER and BIGINT (rounding a fraction);
-* version 6: no engine columns in runs and sweeps (every run was local).
+* version 6: no engine columns in runs and sweeps (every run was local);
+* version 7: no cluster_genres (genre_breakdown counted each run's genres when read).
 """
 
 from __future__ import annotations
@@ -76,6 +77,7 @@ LAYOUTS = {
     5: "1e286dfde23aec92a19daf693e0cd2c4c921a31c2a914c594f025751543bb833",
     6: "c5a2bf580cae824845878e4c480efdd06ef0198755edc04957e71191a17e47b5",
     7: "ac39b371f97142b766d6c329fd30af5a64ba4ed276cb78394ec0d2c704f66f05",
+    8: "f2447c6d712fe31ebbba917f539d32d18f6137d4694a9f937b0d9451fb59bbaa",
 }
 # Columns a model kept across versions: compared before and after an upgrade.
 ROW_CHECKS_KEPT = "row_number, has_missing, problems, is_duplicate"
@@ -197,8 +199,53 @@ V7_COLUMNS = {
 }
 
 
+# genre_breakdown as every version before 8 defined it: the run's genres counted when read.
+# History: never edit.
+V7_GENRE_BREAKDOWN = """
+CREATE OR REPLACE VIEW genre_breakdown AS
+WITH clustered_tracks AS (
+    SELECT DISTINCT run_id, track_id, cluster FROM assignments
+    WHERE run_id IN (SELECT run_id FROM runs)
+),
+counts AS (
+    SELECT c.run_id, c.cluster, g.genre, count(*) AS tracks
+    FROM clustered_tracks AS c
+    JOIN track_genres AS g USING (track_id)
+    GROUP BY ALL
+),
+final AS (
+    SELECT
+        run_id,
+        cluster,
+        genre,
+        tracks,
+        tracks / sum(tracks) OVER (PARTITION BY run_id, cluster) AS share_of_cluster,
+        tracks / sum(tracks) OVER (PARTITION BY run_id, genre) AS share_of_genre,
+        row_number() OVER (
+            PARTITION BY run_id, cluster ORDER BY tracks DESC, genre
+        ) AS rank_in_cluster
+    FROM counts
+)
+SELECT * FROM final
+"""
+
+
+def make_version_7(db: Path) -> None:
+    """Turn a current warehouse into what a version-7 spotclust left: no cluster_genres, and
+    genre_breakdown counting each run's genres itself."""
+    con = _con(db, read_only=False)
+    try:
+        con.execute("DROP TABLE cluster_genres")
+        con.execute(V7_GENRE_BREAKDOWN)
+        con.execute("UPDATE spotclust_meta SET value = '7' WHERE key = 'schema_version'")
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+
+
 def make_version_6(db: Path) -> None:
     """Turn a current warehouse into what a version-6 spotclust left: no engine columns."""
+    make_version_7(db)
     con = _con(db, read_only=False)
     try:
         for table, columns in V7_COLUMNS.items():
@@ -334,6 +381,7 @@ def fresh(tmp_path, clustered_template) -> Path:
 
 OLD_LAYOUTS = {
     "version 0": lambda db: make_version_0(db),
+    "version 7": lambda db: make_version_7(db),
     "version 6": lambda db: make_version_6(db),
     "version 5": lambda db: make_version_5(db),
     "version 4": lambda db: make_version_4(db),
@@ -378,7 +426,7 @@ def test_the_layout_of_this_version_is_recorded(fresh):
 
 def test_the_rebuilt_old_layouts_are_old(older):
     version = _version(older)
-    if version in (2, 3, 4, 5, 6):  # the very layout that version recorded
+    if version in (2, 3, 4, 5, 6, 7):  # the very layout that version recorded
         assert layout_hash(older) == LAYOUTS[version]
         return
     got = layout(older)
@@ -419,6 +467,7 @@ def test_an_older_warehouse_is_upgraded_in_place_with_its_data(
     old_version = _version(older)
     before = kept_data(older)
     models_before = model_data(older)
+    genres_before = query(older, "SELECT * FROM genre_breakdown ORDER BY ALL")
     run = run_cli(*command, "--db", older)
     assert run.exit_code == 0, run.output
     # upgraded: the layout of a new warehouse, and it says so
@@ -438,6 +487,13 @@ def test_an_older_warehouse_is_upgraded_in_place_with_its_data(
     assert model_data(older) == models_before  # recomputed from raw_tracks: the same rows
     # runs made before pca_mean was recorded get PCA's centre of standardised data, 0
     assert query(older, "SELECT count(*) FROM run_features WHERE pca_mean IS NULL") == [(0,)]
+    # runs made before their genres were counted at write: counted by the upgrade, as the
+    # genre_breakdown of their version counted them when read
+    old_runs = sorted({row[0] for row in genres_before})
+    assert genres_before and query(
+        older, "SELECT * FROM genre_breakdown WHERE list_contains(?, run_id) ORDER BY ALL",
+        [old_runs],
+    ) == genres_before  # fmt: skip
     # and nothing is done twice: a second command finds the current version
     run = run_cli(*command, "--db", older)
     assert run.exit_code == 0, run.output

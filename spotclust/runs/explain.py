@@ -7,6 +7,8 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
+import duckdb
+
 from spotclust.runs.resolve import check_run_data, resolve_run
 from spotclust.warehouse import connection, read_sql
 
@@ -30,14 +32,23 @@ def explain(
     with connection(db, read_only=True) as con:
         run = resolve_run(con, run_id)
         check_run_data(con, run, then="explain")
-        params = {"run_id": run["run_id"]}
-        profiles = con.execute(read_sql("queries/explain_profiles.sql"), params).fetchall()
-        summary = con.execute(read_sql("queries/explain_summary.sql"), params).fetchall()
-        genres = con.execute(read_sql("queries/explain_genres.sql"), params).fetchall()
-        representative = con.execute(
+        return run["run_id"], explanations(con, run["run_id"], top)
+
+
+def explanations(con: duckdb.DuckDBPyConnection, run_id: int, top: int) -> list[Explanation]:
+    """The explanation of each cluster of run run_id (found and checked by the caller)."""
+    params = {"run_id": run_id}
+    profiles = con.execute(read_sql("queries/explain_profiles.sql"), params).fetchall()
+    summary = con.execute(read_sql("queries/explain_summary.sql"), params).fetchall()
+    genres = con.execute(read_sql("queries/explain_genres.sql"), params).fetchall()
+    representative = (
+        con.execute(
             read_sql("queries/explain_representative.sql"), {**params, "top": top}
         ).fetchall()
-    return run["run_id"], [
+        if top > 0
+        else []  # (min_by takes at least one)
+    )
+    return [
         _explanation(cluster, label, size, share, top, profiles, genres, representative)
         for cluster, label, size, share in summary
     ]

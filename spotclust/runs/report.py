@@ -18,7 +18,7 @@ import polars as pl
 
 from spotclust.features import ROW_RULES
 from spotclust.model.selection import SweepResult
-from spotclust.runs.explain import explain
+from spotclust.runs.explain import explanations
 from spotclust.runs.resolve import check_run_data, resolve_run
 from spotclust.warehouse import connection, read_sql
 
@@ -184,11 +184,16 @@ def _cluster_sentences(e) -> list[str]:
     ]
 
 
-def _clusters_sections(run_id: int, db) -> list[Section]:
-    _, explanations = explain(run_id, 3, db)
+def _on_cursor(section, cursor, *args):
+    """section(cursor, *args) on a thread of its own; the cursor closed after."""
+    with cursor:
+        return section(cursor, *args)
+
+
+def _clusters_sections(con, run_id: int) -> list[Section]:
     sections = [
         Section(f"cluster-{e.cluster}", f"Cluster {e.cluster}: {e.label}", _cluster_sentences(e))
-        for e in explanations
+        for e in explanations(con, run_id, 3)
     ]
     if sections:  # the profiles chart after the last cluster
         last = sections[-1]
@@ -201,15 +206,30 @@ def _entropy(counts: np.ndarray) -> float:
     return float(-(p * np.log(p)).sum())
 
 
+def _contingency(truth: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Rows of each truth x label (whole numbers from 0), as a truth x labels table."""
+    width = int(labels.max()) + 1
+    table = np.bincount(truth * width + labels, minlength=(int(truth.max()) + 1) * width)
+    return table.astype(np.int64).reshape(-1, width)
+
+
+def _purity(table: np.ndarray, n: int) -> float:
+    """The share of the n rows whose truth is the most common truth of their label."""
+    return float(table.max(axis=0).sum() / n)
+
+
+def purity(truth: np.ndarray, labels: np.ndarray) -> float | None:
+    """agreement's purity alone (None: no rows)."""
+    return _purity(_contingency(truth, labels), len(labels)) if len(labels) else None
+
+
 def agreement(truth: np.ndarray, labels: np.ndarray) -> tuple[float, float, float]:
     """(adjusted Rand, NMI, purity) of labels against truth (whole numbers from 0), from their
     contingency table: scikit-learn's adjusted_rand_score and normalized_mutual_info_score
     (arithmetic mean), without its per-call checks (tests/test_report.py compares them)."""
-    n, width = len(labels), int(labels.max()) + 1
-    table = np.bincount(truth * width + labels, minlength=(int(truth.max()) + 1) * width)
-    table = table.astype(np.int64).reshape(-1, width)  # truth x labels
+    n, table = len(labels), _contingency(truth, labels)
     rows, columns = table.sum(axis=1), table.sum(axis=0)
-    purity = float(table.max(axis=0).sum() / n)
+    purity = _purity(table, n)
     # ordered pairs of rows: together in both (tp), in truth only (fn), in labels only (fp)
     same = int((table**2).sum())
     fn, fp = int(rows @ rows) - same, int(columns @ columns) - same
@@ -240,22 +260,22 @@ def _agreement_section(con, run: dict) -> Section:
     if run["adjusted_rand"] is None:
         return Section("genres", title, ["This data has no genres to compare the clusters with."])
     params = {"run_id": run["run_id"], "table": ROW_RULES[run["row_rule"]]}
-    [(purity,)] = con.execute(read_sql("queries/report_purity.sql"), params).fetchall()
     pairs = con.sql(read_sql("queries/report_genres.sql"), params=params).pl()
     genres = pairs["genre"].cast(pl.Categorical).to_physical()  # a whole number per genre
-    ari0, nmi0, purity0 = shuffled_agreement(
-        pairs["cluster"].to_numpy().astype(np.int64), genres.to_numpy().astype(np.int64)
-    )
+    clusters = pairs["cluster"].to_numpy().astype(np.int64)
+    genres = genres.to_numpy().astype(np.int64)
+    ari0, nmi0, purity0 = shuffled_agreement(clusters, genres)
+    found = purity(genres, clusters)  # the share of rows in their cluster's main genre
     sentences = [
         f"Against the genres, the clusters score adjusted Rand {_num(run['adjusted_rand'])}, "
-        f"NMI {_num(run['normalized_mutual_info'])} and purity {_pct(purity)}.",
+        f"NMI {_num(run['normalized_mutual_info'])} and purity {_pct(found)}.",
         f"With the genres shuffled at random (seed {SHUFFLE_SEED}), the same clusters would "
         f"score adjusted Rand {_num(ari0)}, NMI {_num(nmi0)} and purity {_pct(purity0)}.",
     ]
     columns = ["", "adjusted Rand", "NMI", "purity"]
     rows = [
         ["this run", _num(run["adjusted_rand"]), _num(run["normalized_mutual_info"]),
-         _pct(purity)],
+         _pct(found)],
         ["shuffled genres", _num(ari0), _num(nmi0), _pct(purity0)],
     ]  # fmt: skip
     return Section("genres", title, sentences, columns, rows)
@@ -303,18 +323,20 @@ def report_sections(run_id: int | None = None, db: str | Path | None = None):
     """(the run's row, [Section] with the specs of their charts) for the report of run_id
     (default: the latest).
 
-    DuckDB runs each of these small queries on one core, so three threads read at once: the
-    clusters' sections (explain), the charts' specs (charts/report_page.py, two more) and,
-    here, the other sections."""
+    DuckDB runs each of these small queries on one core, so several threads read at once,
+    each through a cursor of its own: the clusters' sections (explain), the agreement with
+    the genres, the charts' specs (charts/report_page.py, two more; none when the run's pages
+    were just written) and, here, the other sections."""
     from spotclust.charts.report_page import report_charts
 
-    with connection(db, read_only=True) as con, ThreadPoolExecutor(2) as pool:
+    with connection(db, read_only=True) as con, ThreadPoolExecutor(3) as pool:
         run = resolve_run(con, run_id)
         check_run_data(con, run, then="write the report")
-        clusters = pool.submit(_clusters_sections, run["run_id"], db)
+        clusters = pool.submit(_on_cursor, _clusters_sections, con.cursor(), run["run_id"])
+        agreeing = pool.submit(_on_cursor, _agreement_section, con.cursor(), run)
         charts = pool.submit(report_charts, db, run["run_id"], CHARTS)
         before = [_data_section(con, run), _features_section(con, run), _pca_section(con, run),
                   _sweep_section(con)]  # fmt: skip
-        after = [_agreement_section(con, run), _metadata_section(con, run)]
+        after = [agreeing.result(), _metadata_section(con, run)]
         sections, specs = [*before, *clusters.result(), *after], charts.result()
     return run, [replace(s, specs={name: specs[name] for name in s.charts}) for s in sections]

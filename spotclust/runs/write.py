@@ -182,14 +182,22 @@ def insert_run(
 
 def write_fitted(con: duckdb.DuckDBPyConnection, run_id: int, source: FeatureSource, model):
     """Everything of a run but its row of `runs` and its assignments (written first): the
-    centroids, the fitted scaler and PCA, the profiles and the labels. model: a Model, or
-    any object with the same fitted numbers (projection.scaler.mean_, .scale_; projection.pca
-    .mean_, .components_, .explained_variance_, .explained_variance_ratio_;
-    projection.pca_components; centres; scaled_means), as another engine gives them."""
+    centroids, the fitted scaler and PCA, the profiles, the genre counts and the labels
+    (which name the genres counted). model: a Model, or any object with the same fitted
+    numbers (projection.scaler.mean_, .scale_; projection.pca.mean_, .components_,
+    .explained_variance_, .explained_variance_ratio_; projection.pca_components; centres;
+    scaled_means), as another engine gives them."""
     _write_centroids(con, run_id, source.features, model)
     _write_model(con, run_id, source.features, model)
     _write_profiles(con, run_id, source)
+    write_genre_counts(con, run_id)
     write_labels(con, run_id)
+
+
+def write_genre_counts(con: duckdb.DuckDBPyConnection, run_id: int) -> None:
+    """cluster_genres: the tracks of each genre in each cluster of the run, counted once from
+    its assignments (written first) for everything that reads genre_breakdown."""
+    con.execute(read_sql("queries/insert_cluster_genres.sql"), {"run_id": run_id})
 
 
 def write_silhouette_values(con, run_id: int, row_number: np.ndarray, s: Silhouette) -> None:

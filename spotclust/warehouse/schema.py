@@ -22,8 +22,9 @@ from spotclust.warehouse.sql_files import models, read_sql
 # other columns. 5: raw_tracks' whole-number columns are DOUBLE, so a fraction reaches the
 # row checks as it is (never rounded on the way in). 6: silhouette_values, each scored row's
 # s(i) per run. 7: runs and sweeps record their engine (local or Spark), and a Spark run its
-# version, master, k-means settings and Spark's own silhouette. See MIGRATIONS.
-SCHEMA_VERSION = 7
+# version, master, k-means settings and Spark's own silhouette. 8: cluster_genres, each run's
+# genre counts, made when the run is written (genre_breakdown reads them). See MIGRATIONS.
+SCHEMA_VERSION = 8
 
 
 def _create_tables(con: duckdb.DuckDBPyConnection) -> None:
@@ -146,6 +147,22 @@ MIGRATIONS: dict[int, tuple[str, Callable[[duckdb.DuckDBPyConnection], None]]] =
     5: ("keep fractions in raw_tracks' whole-number columns (DOUBLE)", _whole_numbers_as_read),
     6: ("store each scored row's silhouette (silhouette_values)", _add_tables_and_columns),
     7: ("record each run's and sweep's engine (local or Spark) and its settings", _engine_columns),
+    8: ("store each run's genre counts (cluster_genres)", _add_tables_and_columns),
+}
+
+
+def _count_every_runs_genres(con: duckdb.DuckDBPyConnection) -> None:
+    """cluster_genres for every run before version 8, counted as the run's write counts them
+    now (from its assignments and track_genres: what genre_breakdown showed for it)."""
+    runs = con.execute("SELECT run_id FROM runs ORDER BY run_id").fetchall()
+    for (run_id,) in runs:
+        con.execute(read_sql("queries/insert_cluster_genres.sql"), {"run_id": run_id})
+
+
+# AFTER_MODELS[n]: what the upgrade to version n does once the models are rebuilt, because it
+# reads them (track_genres is a model, of its own version until then).
+AFTER_MODELS: dict[int, Callable[[duckdb.DuckDBPyConnection], None]] = {
+    8: _count_every_runs_genres,
 }
 # Tables that mark a warehouse made by spotclust before it recorded a schema version.
 _VERSION_0_TABLES = ("raw_tracks", "ingests")
@@ -233,6 +250,9 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
             for version in range(found + 1, SCHEMA_VERSION + 1):
                 MIGRATIONS[version][1](con)
             apply_models(con)
+            for version in range(found + 1, SCHEMA_VERSION + 1):
+                if version in AFTER_MODELS:
+                    AFTER_MODELS[version](con)
             con.execute(
                 "INSERT OR REPLACE INTO spotclust_meta VALUES ('upgraded_from', $v), "
                 "('upgraded_at', $at)",

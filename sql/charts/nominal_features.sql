@@ -3,10 +3,17 @@
 -- share of the cluster, and the share of all the run's tracks for comparison. Labels in words:
 -- key 0..11 as C..B (-1: none detected), mode as minor/major, time_signature as 3/4..7/4.
 -- The tracks are counted per combination of the three first (a few hundred rows), then
--- unpivoted.
+-- unpivoted. Each row's values are read by its row number, as the run read them (a join
+-- on row_number, not on the track_id text): whole numbers in every clean row, made integers
+-- as valid_rows makes them.
 WITH combinations AS (
-    SELECT a.cluster, t."key", t."mode", t.time_signature, count(*) AS tracks
-    FROM assignments AS a JOIN tracks AS t USING (track_id)
+    SELECT
+        a.cluster,
+        CAST(r."key" AS INTEGER) AS "key",
+        CAST(r."mode" AS INTEGER) AS "mode",
+        CAST(r.time_signature AS INTEGER) AS time_signature,
+        count(*) AS tracks
+    FROM assignments AS a JOIN raw_tracks AS r USING (row_number)
     WHERE a.run_id = $run_id
     GROUP BY ALL
 ),

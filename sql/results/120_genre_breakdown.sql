@@ -4,17 +4,11 @@
 -- A track listed under several genres counts once for each of them (through track_genres),
 -- so share_of_cluster is a share of the cluster's genre listings and adds up to 1 per cluster;
 -- share_of_genre is the share of the genre's tracks in this cluster and adds up to 1 per genre.
+-- The counts are cluster_genres', made when the run was written (queries/insert_cluster_genres.sql).
 -- Only runs that runs holds: the rows of a run deleted by hand are not shown.
-WITH clustered_tracks AS (
-    SELECT DISTINCT run_id, track_id, cluster FROM assignments
+WITH counts AS (
+    SELECT run_id, cluster, genre, tracks FROM cluster_genres
     WHERE run_id IN (SELECT run_id FROM runs)
-),
-
-counts AS (
-    SELECT c.run_id, c.cluster, g.genre, count(*) AS tracks
-    FROM clustered_tracks AS c
-    JOIN track_genres AS g USING (track_id)
-    GROUP BY ALL
 ),
 
 final AS (
