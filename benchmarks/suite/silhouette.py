@@ -93,14 +93,14 @@ def _timings_table(sk: dict, sp: dict, cold: dict) -> str:
 def render(sil: dict, claims: list) -> list[str]:
     """The report's section 2; adds its line to claims (the summary table)."""
     sk, sp = sil["sklearn"], sil["spotclust"]
-    r_min = ratio(sk["seconds"], summary(sp["seconds_warm"])["min"])
+    r_median = ratio(sk["seconds"], summary(sp["seconds_warm"])["median"])
     diff = abs(sk["value"] - sp["value"])
     claims.append(
         [
-            "exact silhouette vs sklearn.metrics.silhouette_score",
+            "exact silhouette vs sklearn.metrics.silhouette_score (warm, median)",
             ">= 20x, equal",
-            f"{fmt_x(r_min)}, abs diff {diff:.1e}",
-            met(r_min, 20) if diff < 1e-9 else "no (values differ)",
+            f"{fmt_x(r_median)}, abs diff {diff:.1e}",
+            met(r_median, 20) if diff < 1e-9 else "no (values differ)",
         ]
     )
     d = sil["data"]
