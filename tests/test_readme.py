@@ -52,3 +52,33 @@ def test_the_python_api_example_runs(tmp_path):
     )
     assert done.exit_code == 0, done.stderr
     assert (tmp_path / "warehouse" / "spotclust.duckdb").is_file()
+
+
+def _summary_claims() -> dict[str, str]:
+    """benchmarks/RESULTS.md's summary table: claim -> measured (dashes as the README's)."""
+    results = (ROOT / "benchmarks" / "RESULTS.md").read_text()
+    summary = results.split("## Summary", 1)[1].split("\n## ", 1)[0]
+    claims = {}
+    for line in summary.splitlines():
+        cells = [cell.strip() for cell in line.strip("|").split("|")]
+        if len(cells) >= 3 and cells[0] not in ("claim", "---"):
+            claims[cells[0]] = cells[2].replace("-", "–")
+    return claims
+
+
+def test_the_readmes_speed_figures_are_the_benchmarks():
+    # The README's performance figures must be the ones benchmarks/run.py last measured:
+    # re-running the benchmark without updating the README (or the reverse) fails here.
+    performance = README.split("## Performance", 1)[1].split("### Past one machine", 1)[0]
+    claims = _summary_claims()
+    quoted = {
+        "end to end, the notebook's work": lambda m: m,
+        "end to end, spotclust's defaults": lambda m: m,
+        "exact silhouette vs sklearn": lambda m: m.split(",")[0],
+        "ingest of the shipped file": lambda m: m,
+        "chart and report pages": lambda m: f"{float(m.split(' s')[0]):.2f} s (",
+    }
+    for start, figure_of in quoted.items():
+        [measured] = [value for claim, value in claims.items() if claim.startswith(start)]
+        figure = figure_of(measured)
+        assert figure in performance, f"README does not quote {figure!r} ({start})"
