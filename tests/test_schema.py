@@ -18,6 +18,7 @@ left them:
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import shutil
@@ -90,6 +91,20 @@ EARLIER = "COLUMNS(lambda c: c <> 'genre_list')"
 
 def _con(db: Path, read_only: bool = True):
     return duckdb.connect(str(db), read_only=read_only)
+
+
+@contextlib.contextmanager
+def _downgrading(db: Path, version: int):
+    """A writable connection to db; afterwards db records schema `version`, checkpointed."""
+    con = _con(db, read_only=False)
+    try:
+        yield con
+        con.execute(
+            "UPDATE spotclust_meta SET value = ? WHERE key = 'schema_version'", [str(version)]
+        )
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
 
 
 def layout(db: Path) -> dict:
@@ -233,79 +248,53 @@ SELECT * FROM final
 def make_version_7(db: Path) -> None:
     """Turn a current warehouse into what a version-7 spotclust left: no cluster_genres, and
     genre_breakdown counting each run's genres itself."""
-    con = _con(db, read_only=False)
-    try:
+    with _downgrading(db, 7) as con:
         con.execute("DROP TABLE cluster_genres")
         con.execute(V7_GENRE_BREAKDOWN)
-        con.execute("UPDATE spotclust_meta SET value = '7' WHERE key = 'schema_version'")
-        con.execute("CHECKPOINT")
-    finally:
-        con.close()
 
 
 def make_version_6(db: Path) -> None:
     """Turn a current warehouse into what a version-6 spotclust left: no engine columns."""
     make_version_7(db)
-    con = _con(db, read_only=False)
-    try:
+    with _downgrading(db, 6) as con:
         for table, columns in V7_COLUMNS.items():
             for column in columns:
                 con.execute(f'ALTER TABLE "{table}" DROP COLUMN "{column}"')
-        con.execute("UPDATE spotclust_meta SET value = '6' WHERE key = 'schema_version'")
-        con.execute("CHECKPOINT")
-    finally:
-        con.close()
 
 
 def make_version_5(db: Path) -> None:
     """Turn a current warehouse into what a version-5 spotclust left: no silhouette_values."""
     make_version_6(db)
-    con = _con(db, read_only=False)
-    try:
+    with _downgrading(db, 5) as con:
         con.execute("DROP TABLE silhouette_values")
-        con.execute("UPDATE spotclust_meta SET value = '5' WHERE key = 'schema_version'")
-        con.execute("CHECKPOINT")
-    finally:
-        con.close()
 
 
 def make_version_4(db: Path) -> None:
     """Turn a current warehouse into what a version-4 spotclust left: raw_tracks' whole-number
     columns INTEGER and BIGINT (the fixture's values are whole: they convert exactly)."""
     make_version_5(db)
-    con = _con(db, read_only=False)
-    try:
+    with _downgrading(db, 4) as con:
         for column, sql_type in V4_WHOLE_NUMBERS.items():
             con.execute(f'ALTER TABLE raw_tracks ALTER COLUMN "{column}" TYPE {sql_type}')
-        con.execute("UPDATE spotclust_meta SET value = '4' WHERE key = 'schema_version'")
-        con.execute("CHECKPOINT")
-    finally:
-        con.close()
 
 
 def make_version_3(db: Path) -> None:
     """Turn a current warehouse into what a version-3 spotclust left: no shapes, mappings,
     genre lists or kept columns (stg_tracks without genre_list)."""
     make_version_4(db)
-    con = _con(db, read_only=False)
-    try:
+    with _downgrading(db, 3) as con:
         for table, columns in V4_COLUMNS.items():
             for column in columns:
                 con.execute(f'ALTER TABLE "{table}" DROP COLUMN "{column}"')
         staging = next(m for m in models() if m.name == "stg_tracks")
         con.execute(_without_genre_lists(staging.create_statement()))
-        con.execute("UPDATE spotclust_meta SET value = '3' WHERE key = 'schema_version'")
-        con.execute("CHECKPOINT")
-    finally:
-        con.close()
 
 
 def make_version_2(db: Path) -> None:
     """Turn a current warehouse into what a version-2 spotclust left: row_checks held each
     file row's values (stg_tracks) followed by its checks."""
     make_version_3(db)
-    con = _con(db, read_only=False)
-    try:
+    with _downgrading(db, 2) as con:
         con.execute(
             """
             CREATE OR REPLACE TABLE row_checks AS
@@ -314,10 +303,6 @@ def make_version_2(db: Path) -> None:
             ORDER BY row_number
             """
         )
-        con.execute("UPDATE spotclust_meta SET value = '2' WHERE key = 'schema_version'")
-        con.execute("CHECKPOINT")
-    finally:
-        con.close()
 
 
 def make_version_1(db: Path, *, models_as_views: bool) -> None:
