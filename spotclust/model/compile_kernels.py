@@ -34,34 +34,29 @@ def kernels() -> dict[str, object]:
 
 def exercise() -> None:
     """Call every kernel through spotclust's own functions, with the types they use."""
-    from spotclust.model.kmeans import lloyd_kmeans
-    from spotclust.model.silhouette import sampled_silhouette, silhouette_samples
-
     rng = np.random.default_rng(0)
     for d in (2, 3):  # the 2-D and n-D paths of the silhouette kernels
         centres = rng.normal(scale=20, size=(4, d))
         labels = np.repeat(np.arange(4), 200)
-        X = centres[labels] + rng.normal(size=(800, d))
-        silhouette_samples(X, labels)  # k = 4: bounds and pruned tiles
-        silhouette_samples(X, labels % 2)  # k = 2: the plain upper triangle
-        sampled_silhouette(X, labels, 100, seed=0)
-        fit = lloyd_kmeans(X, 4, 0)
-        fit.predict(X)
+        _call_every_kernel(centres[labels] + rng.normal(size=(800, d)), labels, 100)
 
 
 def load_cached() -> None:
     """Load the kernels a 2-D analysis calls from numba's cache into this process, k-means
-    first (spotclust.preload runs this while DuckDB ingests): the way exercise() calls them,
-    on a few rows."""
+    first (spotclust.preload runs this while DuckDB ingests), on a few rows."""
+    _call_every_kernel(np.random.default_rng(0).normal(size=(40, 2)), np.arange(40) % 4, 10)
+
+
+def _call_every_kernel(X: np.ndarray, labels: np.ndarray, sample: int) -> None:
+    """k-means and its prediction, then the silhouettes: exact with k = 4 labels (bounds and
+    pruned tiles) and k = 2 (the plain upper triangle), and sampled."""
     from spotclust.model.kmeans import lloyd_kmeans
     from spotclust.model.silhouette import sampled_silhouette, silhouette_samples
 
-    X = np.random.default_rng(0).normal(size=(40, 2))
-    labels = np.arange(40) % 4
     lloyd_kmeans(X, 4, 0).predict(X)
     silhouette_samples(X, labels)
     silhouette_samples(X, labels % 2)
-    sampled_silhouette(X, labels, 10, seed=0)
+    sampled_silhouette(X, labels, sample, seed=0)
 
 
 def main() -> int:

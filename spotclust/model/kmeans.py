@@ -127,20 +127,25 @@ def restart_tasks(config: ClusterConfig, k: int) -> list[int]:
     return restart_seeds(config.seed, config.n_init)
 
 
+def restart_rows(space: np.ndarray, config: ClusterConfig) -> np.ndarray | Rows:
+    """What fit_task fits, for many restarts on space: Rows prepared once for k-means; the
+    rows as they are for mini-batch k-means (a prepared copy would double its memory)."""
+    return space if config.algorithm == "minibatch" else Rows.of(space)
+
+
 def fit_task(space: np.ndarray | Rows, config: ClusterConfig, k: int, seed: int):
-    """One of restart_tasks(config, k): a fitted k-means (or MiniBatchKMeans). Pass Rows
-    when fitting the same rows many times."""
+    """One of restart_tasks(config, k): a fitted k-means (or MiniBatchKMeans). space: as
+    restart_rows gives it, when fitting the same rows many times."""
     if config.algorithm == "minibatch":
-        X = space.X if isinstance(space, Rows) else space
         return MiniBatchKMeans(
             n_clusters=k, n_init=config.n_init, random_state=seed, batch_size=4096
-        ).fit(X)
+        ).fit(space)
     return lloyd_kmeans(space, k, seed)
 
 
 def fit_all(space: np.ndarray, config: ClusterConfig, k: int) -> KMeansFit | MiniBatchKMeans:
     """The best of config's restarts for k, fitted side by side on every core."""
-    rows = Rows.of(space) if config.algorithm != "minibatch" else space
+    rows = restart_rows(space, config)
     fits = map_fits(
         lambda seed: fit_task(rows, config, k, seed),
         restart_tasks(config, k),

@@ -52,7 +52,7 @@ import numpy as np
 
 from spotclust.model import metrics
 from spotclust.model.config import ClusterConfig
-from spotclust.model.kmeans import Rows, best_restart, fit_task, restart_tasks
+from spotclust.model.kmeans import best_restart, fit_task, restart_rows, restart_tasks
 from spotclust.model.parallel import map_fits, workers_for
 from spotclust.model.projection import Projection
 from spotclust.model.resampling import (
@@ -219,7 +219,7 @@ def score_ks(
     """
     space = projection.model_space
     resample_n_init = min(config.n_init, RESAMPLE_N_INIT)
-    rows = Rows.of(space) if config.algorithm != "minibatch" else space
+    rows = restart_rows(space, config)
     tasks = []  # (k, kind, what): every fit of the sweep
     for k in ks:
         tasks += [(k, "restart", task) for task in restart_tasks(config, k)]
