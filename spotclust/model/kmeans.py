@@ -71,7 +71,7 @@ def lloyd_kmeans(X: np.ndarray | Rows, k: int, seed: int) -> KMeansFit:
     rows = Rows.of(X)
     random = np.random.RandomState(seed)  # the draws of scikit-learn's _kmeans_plusplus
     # random.choice(n, p=uniform weights), as numpy computes it: one uniform draw, searched
-    first = min(int(rows.cdf.searchsorted(random.random_sample(), side="right")), len(rows.cdf) - 1)
+    first = int(rows.cdf.searchsorted(random.random_sample(), side="right"))
     draws = random.uniform(size=(k - 1, 2 + int(np.log(k))))
     init = plusplus(rows.columns, first, draws)
     tol = rows.variance * TOL  # scikit-learn's: relative to the data
