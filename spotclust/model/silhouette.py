@@ -51,27 +51,44 @@ class _Sorted(NamedTuple):
 def _split_cells(coords, starts, per_cluster):
     """Reorder each cluster into up to ``per_cluster`` cells by median cuts (k-d tree).
 
-    Returns the permutation of sorted positions and the cell boundaries.
+    coords: (d, u) points in cluster order. Returns them reordered (a new array), the
+    permutation of sorted positions that does it, and the cell boundaries.
     """
+    out = np.empty_like(coords)
     perm = np.arange(coords.shape[1])
     sizes = []
     for c in range(starts.shape[0] - 1):
-        segments = [perm[starts[c] : starts[c + 1]]]
-        while len(segments) < per_cluster:
-            longest = max(range(len(segments)), key=lambda s: len(segments[s]))
-            seg = segments[longest]
-            if len(seg) < 2:
+        # The cluster's points are reordered in place as they are cut, so that every cell
+        # is a slice (a view) of them: no gathered copy of each cell's points to measure it.
+        lo, hi = starts[c], starts[c + 1]
+        points, order = out[:, lo:hi], perm[lo:hi]
+        points[:] = coords[:, lo:hi]
+        cells = [(0, hi - lo)]
+        while len(cells) < per_cluster:
+            longest = max(range(len(cells)), key=lambda s: cells[s][1] - cells[s][0])
+            begin, end = cells[longest]
+            if end - begin < 2:
                 break
-            pts = coords[:, seg]
-            dim = int(np.argmax(np.ptp(pts, axis=1)))  # cut the widest side at the median
-            half = len(seg) // 2
-            part = np.argpartition(pts[dim], half)
-            segments[longest : longest + 1] = [seg[part[:half]], seg[part[half:]]]
-        sizes += [len(seg) for seg in segments]
-        perm[starts[c] : starts[c + 1]] = np.concatenate(segments)
+            pts = points[:, begin:end]
+            dim = int(np.argmax(pts.max(axis=1) - pts.min(axis=1)))  # the widest side...
+            half = (end - begin) // 2
+            part = np.argpartition(pts[dim], half)  # ... cut at the median
+            points[:, begin:end] = np.take(pts, part, axis=1)
+            order[begin:end] = order[begin:end][part]
+            cells[longest : longest + 1] = [(begin, begin + half), (begin + half, end)]
+        sizes += [end - begin for begin, end in cells]
     cell_starts = np.zeros(len(sizes) + 1, dtype=np.int64)
     np.cumsum(sizes, out=cell_starts[1:])
-    return perm, cell_starts
+    return out, perm, cell_starts
+
+
+def _codes(labels: np.ndarray) -> np.ndarray:
+    """labels as 0..k-1 in the order of their values (np.unique's inverse). Non-negative
+    integers, as k-means gives them, are renumbered by a count instead of a sort."""
+    if labels.dtype.kind in "iu" and labels.size and labels.min() >= 0 and labels.max() < 1 << 20:
+        present = np.bincount(labels) > 0
+        return (np.cumsum(present) - 1)[labels]
+    return np.unique(labels, return_inverse=True)[1].reshape(-1)
 
 
 def _prepare(X, labels, distinct: bool = True) -> _Sorted:
@@ -94,8 +111,7 @@ def _prepare(X, labels, distinct: bool = True) -> _Sorted:
     if not np.isfinite(X).all():
         raise ValueError("X contains NaN or infinity.")
     n = X.shape[0]
-    _, codes = np.unique(labels, return_inverse=True)
-    codes = codes.reshape(-1).astype(np.int64, copy=False)
+    codes = _codes(labels).astype(np.int64, copy=False)
     k = int(codes.max()) + 1 if n else 0
     if not 1 < k < n:
         raise ValueError(
@@ -105,27 +121,38 @@ def _prepare(X, labels, distinct: bool = True) -> _Sorted:
     # Samples with the same point and label have the same s(i): each distinct one is worked
     # out once, weighted by how many samples it stands for. Finding them costs a sort (~2.5 s
     # at 2M rows): worth it for the exact score (quadratic), not for a sample (linear in n).
-    order = np.lexsort((*X.T[::-1], codes)) if distinct else np.argsort(codes, kind="stable")
-    ordered, new = X[order], np.ones(n, dtype=bool)
+    # (d, n), and np.take to gather columns: arr[:, idx] would give an F-ordered copy,
+    # 6x slower to make and slower still in the kernels
+    columns = np.ascontiguousarray(X.T)
     if distinct:
-        new[1:] = (codes[order][1:] != codes[order][:-1]) | (ordered[1:] != ordered[:-1]).any(1)
-    first = np.flatnonzero(new)
-    group = np.cumsum(new) - 1  # sorted sample -> its distinct point
-    weights = np.diff(np.append(first, n)).astype(np.float64)
-    lab = codes[order][first]
+        order = np.lexsort((*columns[::-1], codes))
+        ordered = np.take(columns, order, axis=1)
+        new = np.ones(n, dtype=bool)
+        sorted_codes = codes[order]
+        moved = (ordered[:, 1:] != ordered[:, :-1]).any(axis=0)
+        new[1:] = (sorted_codes[1:] != sorted_codes[:-1]) | moved
+        first = np.flatnonzero(new)
+        group = np.cumsum(new) - 1  # sorted sample -> its distinct point
+        weights = np.diff(np.append(first, n)).astype(np.float64)
+        lab = sorted_codes[first]
+        ordered = np.take(ordered, first, axis=1)
+    else:  # every sample is a point of its own
+        order = np.argsort(codes, kind="stable")
+        ordered, group = np.take(columns, order, axis=1), None
+        weights, lab = np.ones(n), codes[order]
     starts = np.zeros(k + 1, dtype=np.int64)
     np.cumsum(np.bincount(lab, minlength=k), out=starts[1:])
     biggest = float(np.abs(X).max())
     exponent = _SCALE_EXP - math.frexp(biggest)[1] if biggest > 0 else 0
-    coords = np.ldexp(ordered[first].T, exponent)  # exact: a power of two
+    coords = np.ldexp(ordered, exponent, out=ordered)  # exact: a power of two
     per_cluster = 1 if k == 2 else max(1, min(_CELLS_PER_CLUSTER, _MAX_CELLS // k))
-    perm, cell_starts = _split_cells(coords, starts, per_cluster)  # within clusters
+    coords, perm, cell_starts = _split_cells(coords, starts, per_cluster)  # within clusters
     sorted_position = np.empty_like(perm)
     sorted_position[perm] = np.arange(perm.shape[0])
     position = np.empty(n, dtype=np.int64)
-    position[order] = sorted_position[group]
+    position[order] = sorted_position if group is None else sorted_position[group]
     return _Sorted(
-        np.ascontiguousarray(coords[:, perm]),
+        coords,
         weights[perm],
         lab,  # perm only reorders within clusters
         starts,
