@@ -22,7 +22,7 @@ from support.processes import run_command
 
 import spotclust
 from spotclust import charts, warehouse
-from spotclust.charts import authoring, theme
+from spotclust.charts import authoring, pages, theme
 from spotclust.charts import data as chart_data
 from spotclust.charts import spec as chart_spec
 from spotclust.charts.map import ARROWS
@@ -590,6 +590,46 @@ def test_save_all_writes_pages_sharing_one_bundle_and_an_index(dbs, tmp_path):
             assert "vegaEmbed(" in source and '"renderer":"svg"' in source
             assert source.count("<script>") == 1  # the chart; the libraries are beside it
     assert (out / "vega-bundle.js").stat().st_size > 500_000  # Vega, Vega-Lite, vega-embed
+
+
+def test_each_page_holds_its_charts_spec_and_rows_as_written(dbs, tmp_path):
+    """The rows reach a page as JSON text polars wrote (spec.Rows), spliced into the spec's
+    own JSON: read back from every page and from the report, they are the specs' rows."""
+    charts.save_all(dbs["full"], out_dir=tmp_path)
+    run, specs = charts.chart_specs(dbs["full"])
+    for entry, spec in specs:
+        source = (tmp_path / f"{entry.name}.html").read_text()
+        written = re.search(r"^const spec = (.*);$", source, re.MULTILINE).group(1)
+        expected = json.loads(json.dumps(pages.responsive(spec)))  # Rows as plain lists
+        assert json.loads(written) == expected, entry.name
+        assert any(isinstance(rows, chart_spec.Rows) for rows in spec["datasets"].values())
+    report = spotclust.report(run["run_id"], tmp_path / "report.html", dbs["full"])
+    written = re.search(r"^const specs = (.*);$", report.read_text(), re.MULTILINE).group(1)
+    by_name = {entry.name: spec for entry, spec in specs}
+    for name, spec in json.loads(written).items():
+        expected = json.loads(json.dumps(by_name[name.removeprefix("chart-")]["datasets"]))
+        assert spec["datasets"] == expected, name
+
+
+def test_rows_written_by_polars_are_the_rows_and_stay_data_in_a_script():
+    frame = pl.DataFrame(
+        {
+            "genre": ["</script><script>alert(1)</script>", "k-pop ✓ «ü»", 'quote " \\ \n'],
+            "share": [0.1, float("nan"), 1e-300],
+            "tracks": [1, None, 3],
+        }
+    )
+    rows = chart_spec.rows(frame)
+    assert rows == [
+        {"genre": "</script><script>alert(1)</script>", "share": 0.1, "tracks": 1},
+        {"genre": "k-pop ✓ «ü»", "share": None, "tracks": None},
+        {"genre": 'quote " \\ \n', "share": 1e-300, "tracks": 3},
+    ]
+    spec = {"title": "t", "datasets": {"a": rows, "b": [{"x": 1}]}, "layer": [{"mark": "bar"}]}
+    assert json.loads(chart_spec.json_text(spec)) == json.loads(json.dumps(spec))
+    page_json = str(pages.script_json(spec))
+    assert "</" not in page_json and "<!--" not in page_json
+    assert json.loads(page_json) == json.loads(json.dumps(spec))
 
 
 def test_save_all_without_a_sweep(dbs, tmp_path):

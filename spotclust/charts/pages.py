@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import functools
 import html
-import json
 import math
 import os
 from collections.abc import Sequence
@@ -23,7 +22,7 @@ from pathlib import Path
 from string import Template
 
 from spotclust.charts.registry import ChartEntry, chart_specs, sweep_specs
-from spotclust.charts.spec import vega_lite_version
+from spotclust.charts.spec import json_text, vega_lite_version
 from spotclust.errors import ConfigError
 from spotclust.warehouse import default_db_path
 from spotclust.whole_file import write_whole
@@ -90,7 +89,7 @@ def _vl_version() -> str:
 
 def script_json(value) -> Markup:
     """JSON safe inside a <script> element."""
-    text = json.dumps(value, separators=(",", ":"), check_circular=False)
+    text = json_text(value)
     return Markup(text.replace("</", "<\\/").replace("<!--", "<\\!--"))
 
 

@@ -9,7 +9,6 @@ safe inside <script> by script_json and the bundle's own escaping.
 from __future__ import annotations
 
 import html
-import json
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -22,6 +21,7 @@ from spotclust.charts.pages import (
     render,
 )
 from spotclust.charts.registry import chart_specs
+from spotclust.charts.spec import json_text
 from spotclust.errors import ConfigError
 from spotclust.whole_file import write_whole
 
@@ -37,8 +37,7 @@ def report_charts(db, run_id: int, names: Sequence[str]) -> dict[str, dict]:
 def _script_json(value) -> Markup:
     """JSON safe inside <script>: every '<' as \\u003c, so no data (a genre named
     '<script>...') reads as markup there either."""
-    text = json.dumps(value, separators=(",", ":"), check_circular=False)
-    return Markup(text.replace("<", "\\u003c"))
+    return Markup(json_text(value).replace("<", "\\u003c"))
 
 
 def _escaped(tag: str, text: str) -> str:

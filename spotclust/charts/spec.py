@@ -33,14 +33,46 @@ class Plan:
     datasets: dict[str, list[dict]] = field(default_factory=dict)
 
 
-def rows(frame: pl.DataFrame) -> list[dict]:
+class Rows(list):
+    """A dataset's rows: a list of dicts, as Altair and Vega-Lite take them, that also holds
+    the same rows as JSON text, written by polars. A page writes that text as it is (see
+    json_text) instead of encoding the rows again in Python: for the silhouette plot's
+    4,000 rows, 5 ms instead of 40. Not to be changed once made (the text would be stale)."""
+
+    __slots__ = ("json",)
+
+    def __init__(self, frame: pl.DataFrame) -> None:
+        columns = frame.to_dict(as_series=False)  # then zipped: 5x faster than to_dicts()
+        each_row = zip(*columns.values(), strict=True)
+        super().__init__(dict(zip(columns, values, strict=True)) for values in each_row)
+        self.json = frame.write_json() if frame.width else "[]"
+
+
+def rows(frame: pl.DataFrame) -> Rows:
     """The frame's rows as JSON values: NaN and infinities as null, as Vega-Lite reads them."""
     floats = [c for c, dtype in frame.schema.items() if dtype.is_float()]
     if floats:
         frame = frame.with_columns(
             pl.when(pl.col(c).is_finite()).then(pl.col(c)).otherwise(None).alias(c) for c in floats
         )
-    return frame.to_dicts()
+    return Rows(frame)
+
+
+def json_text(value) -> str:
+    """json.dumps(value) without spaces, with the Rows in it written as polars wrote them."""
+    if isinstance(value, Rows):
+        return value.json
+    if isinstance(value, dict) and _holds_rows(value):
+        items = (f"{json.dumps(str(key))}:{json_text(item)}" for key, item in value.items())
+        return "{" + ",".join(items) + "}"
+    return json.dumps(value, separators=(",", ":"), check_circular=False)
+
+
+def _holds_rows(value: dict) -> bool:
+    return any(
+        isinstance(item, Rows) or (isinstance(item, dict) and _holds_rows(item))
+        for item in value.values()
+    )
 
 
 @functools.cache
