@@ -16,7 +16,6 @@ with the queries on several threads, the stages add up to more than the wall tim
 from __future__ import annotations
 
 import argparse
-import contextlib
 import importlib
 import json
 import sys
@@ -114,22 +113,13 @@ class _Serial:
         return [function(item) for item in items]
 
 
-def _kept_open(db: Path):
-    """warehouse.kept_open: the warehouse held open across the pages and the report, as the
-    commands write them; nothing for code that has none."""
-    from spotclust import warehouse
-
-    return getattr(warehouse, "kept_open", lambda db: contextlib.nullcontext())(db)
-
-
 def one_call(db: Path, out: Path) -> dict:
     """write_charts, then report, for the latest run: wall seconds, and each stage's."""
     _spent.clear()
     start, cpu = time.perf_counter(), time.process_time()
-    with _kept_open(db):  # as `spotclust cluster` and `run` write them (where it exists)
-        spotclust.write_charts(db=db, out_dir=out)
-        charts = time.perf_counter() - start
-        spotclust.report(db=db, out=out / "report.html")
+    spotclust.write_charts(db=db, out_dir=out)
+    charts = time.perf_counter() - start
+    spotclust.report(db=db, out=out / "report.html")
     wall, cpu = time.perf_counter() - start, time.process_time() - cpu
     stages = {stage: _spent.get(stage, 0.0) for stage in STAGES}
     stages["other"] = wall - sum(stages.values())

@@ -59,14 +59,11 @@ def cluster(k, repeat_run, no_charts, charts_dir, quiet, db, **options):
                 f"({check.rows_compared} rows compared; {data})"
             )
     if not no_charts:
-        from spotclust.warehouse import kept_open
-
-        with kept_open(db):  # the pages and the report each read it: one start of DuckDB
-            with after_commit(committed, "charts not written"):
-                echo(f"Charts: open {spotclust.write_charts(result.run_id, charts_dir, db=db)}")
-            with after_commit(committed, "report not written"):
-                out = None if charts_dir is None else os.path.join(charts_dir, "report.html")
-                echo(f"Report: open {spotclust.report(result.run_id, out, db)}")
+        with after_commit(committed, "charts not written"):
+            echo(f"Charts: open {spotclust.write_charts(result.run_id, charts_dir, db=db)}")
+        with after_commit(committed, "report not written"):
+            out = None if charts_dir is None else os.path.join(charts_dir, "report.html")
+            echo(f"Report: open {spotclust.report(result.run_id, out, db)}")
 
 
 def _spark_line(m: dict) -> str:

@@ -103,23 +103,6 @@ def connection(path: str | Path | None = None, **options) -> Iterator[duckdb.Duc
         con.close()
 
 
-@contextmanager
-def kept_open(path: str | Path | None = None) -> Iterator[None]:
-    """Keep the warehouse open read-only while several calls inside each open and close it:
-    DuckDB then hands each of them a connection to the database it has open (3-7 ms)
-    instead of starting the database again (20-30 ms, the catalog read anew). If it cannot
-    be opened at once (a writer holds it), the calls open it themselves, waiting as usual."""
-    try:
-        held = connect(path, read_only=True, lock_timeout=0)
-    except WarehouseError:
-        held = None
-    try:
-        yield
-    finally:
-        if held is not None:
-            held.close()
-
-
 class Commit:
     """What a transaction commits, named for the line that reports it ('run 7')."""
 
