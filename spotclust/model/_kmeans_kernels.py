@@ -58,13 +58,7 @@ def _assign(XT, centers, labels, distances, sums, counts):
                     best[i] = s if closer else best[i]
                     nearest[i] = j if closer else nearest[i]
                 continue
-            squares[:m] = 0.0
-            for f in range(d):
-                row = XT[f, start : start + m]
-                c = centers[j, f]
-                for i in range(m):
-                    diff = row[i] - c
-                    squares[i] += diff * diff
+            _block_squares(XT, start, m, centers[j], squares)
             for i in range(m):
                 s = squares[i]
                 closer = s < best[i]
@@ -218,15 +212,8 @@ def _with_candidate(XT, candidate, closest, start, squares, keep):
     """The sum over the block of rows from start of min(closest, squared distance to row
     candidate): the block's share of the potential if candidate were a centre. keep:
     also store those minima in closest (candidate becomes a centre)."""
-    d, n = XT.shape
-    m = min(_BLOCK, n - start)
-    squares[:m] = 0.0
-    for f in range(d):
-        row = XT[f, start : start + m]
-        v = XT[f, candidate]
-        for i in range(m):
-            diff = row[i] - v
-            squares[i] += diff * diff
+    m = min(_BLOCK, XT.shape[1] - start)
+    _block_squares(XT, start, m, XT[:, candidate], squares)
     near = closest[start : start + m]
     total = 0.0
     for i in range(m):
@@ -235,3 +222,16 @@ def _with_candidate(XT, candidate, closest, start, squares, keep):
         if keep:
             near[i] = lowest
     return total
+
+
+@njit(cache=_CACHE, nogil=True, error_model="numpy", fastmath={"contract"})
+def _block_squares(XT, start, m, point, squares):
+    """squares[:m] = the squared distances from point (one value per feature) to the m rows
+    from start: a pass over the block per feature, each a SIMD loop."""
+    squares[:m] = 0.0
+    for f in range(XT.shape[0]):
+        row = XT[f, start : start + m]
+        c = point[f]
+        for i in range(m):
+            diff = row[i] - c
+            squares[i] += diff * diff
