@@ -57,9 +57,10 @@ class Loading:
         finally:
             self.imported.set()
         try:  # the kernels the analysis calls first: k-means, then the silhouette's
-            from spotclust.model.compile_kernels import load_cached
+            from spotclust.model.compile_kernels import cached, load_cached
 
-            load_cached()
+            if cached():  # never compile here: see cached()
+                load_cached()
         except Exception:  # noqa: BLE001, S110 - the analysis's own call reports it
             pass
 

@@ -97,3 +97,29 @@ def test_preloading_loads_every_kernel_from_the_cache_before_the_analysis_calls_
     assert run.exit_code == 0, run.output
     stats = json.loads(run.stdout.strip().splitlines()[-1])
     assert stats == {name: [1, 0] for name in kernels()}
+
+
+# The preload thread of `spotclust run`, started and left to finish; then whether numba's cache
+# held the kernels, and how many signatures each kernel has in this process.
+_PRELOAD = """
+import json
+from spotclust import preload
+from spotclust.model.compile_kernels import cached, kernels
+loading = preload.start()
+loading.join()
+loading.thread.join()
+compiled = {name: len(kernel.signatures) for name, kernel in kernels().items()}
+print(json.dumps({"cached": cached(), "compiled": compiled}))
+"""
+
+
+def test_the_preload_loads_cached_kernels_and_never_compiles_one(tmp_path):
+    # With an empty cache, the preload thread compiled kernels while the analysis compiled
+    # others: LLVM aborted `spotclust run` (3 runs in 3). It now leaves them to the analysis.
+    for cache, expected in ((None, True), (tmp_path / "empty", False)):
+        env = spotclust_env({} if cache is None else {"NUMBA_CACHE_DIR": str(cache)})
+        run = run_command([sys.executable, "-c", _PRELOAD], env=env)
+        assert run.exit_code == 0, run.output
+        found = json.loads(run.stdout.strip().splitlines()[-1])
+        assert found["cached"] is expected
+        assert set(found["compiled"].values()) == ({1} if expected else {0}), found

@@ -41,6 +41,19 @@ def exercise() -> None:
         _call_every_kernel(centres[labels] + rng.normal(size=(800, d)), labels, 100)
 
 
+def cached() -> bool:
+    """Whether numba's cache holds every kernel, compiled from the current source (its index
+    stamped with the source file's time and size). Only then may spotclust.preload load
+    them in a background thread: there, a kernel that is not cached would be compiled while
+    the analysis compiles others, and two threads compiling at once crash LLVM (an empty
+    cache made `spotclust run` abort 3 times in 3). False when numba's cache layout is not
+    the one this reads."""
+    try:
+        return all(kernel._cache._cache_file._load_index() for kernel in kernels().values())
+    except Exception:  # noqa: BLE001 - numba's internals moved: do not load in the background
+        return False
+
+
 def load_cached() -> None:
     """Load the kernels a 2-D analysis calls from numba's cache into this process, k-means
     first (spotclust.preload runs this while DuckDB ingests), on a few rows."""
