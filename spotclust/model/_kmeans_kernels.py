@@ -177,14 +177,11 @@ def plusplus(XT, first, draws):
     k = draws.shape[0] + 1
     trials = draws.shape[1]
     centers = np.empty((k, d))
-    closest = np.zeros(n)
-    for f in range(d):
-        centers[0, f] = XT[f, first]
-        row = XT[f]
-        c = centers[0, f]
-        for i in range(n):
-            diff = row[i] - c
-            closest[i] += diff * diff
+    centers[0] = XT[:, first]
+    closest = np.empty(n)
+    for start in range(0, n, _BLOCK):
+        m = min(_BLOCK, n - start)
+        _block_squares(XT, start, m, centers[0], closest[start : start + m])
     potential = closest.sum()
     squares = np.empty(_BLOCK)
     for c in range(1, k):
